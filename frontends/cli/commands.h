@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The command table. Each command names the class it acts on, the
+ * parameters it takes and its handler; main.c checks a command line
+ * against the entry before anything connects, so usage errors never touch
+ * the state.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <json-c/json.h>
+#include <xvm/xvm.h>
+
+#include "args.h"
+#include "printer.h"
+
+enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_API = 1, CLI_EXIT_USAGE = 2 };
+
+enum cli_command_flags {
+	CLI_CMD_FILTERS = 1u << 0,   /* fields of the class as filters: power-state=running */
+	CLI_CMD_ASSIGN = 1u << 1,    /* fields of the class as assignments: name-label=x, other-config:k=v */
+	CLI_CMD_ANY_KEY = 1u << 2,   /* arbitrary key=value pairs (param-add to a map) */
+	/* Acts on objects chosen by NAME=, uuid= or filters; NAME (vm) is the first optional parameter. */
+	CLI_CMD_SELECT = 1u << 3,
+	CLI_CMD_FORCE = 1u << 4,     /* takes --force */
+	CLI_CMD_MULTIPLE = 1u << 5,  /* takes --multiple */
+	CLI_CMD_WORDS = 1u << 6,     /* takes bare words (help COMMAND) */
+	CLI_CMD_OFFLINE = 1u << 7,   /* needs no connection */
+	CLI_CMD_ALL = 1u << 8,       /* takes --all */
+};
+
+struct cli_ctx;
+
+struct cli_command {
+	const char *name;
+	const char *cls;              /* the class acted on; NULL for help */
+	const char *const *reqd;      /* NULL-terminated parameter names */
+	const char *const *optional;
+	unsigned flags;
+	const char *default_params;   /* list commands: fields shown without params= */
+	const char *default_filter;   /* name=value applied unless the user filters on name */
+	const char *description;
+	/* Static checks of the parameters' values (no connection); returns a cli_exit. */
+	int (*check)(struct cli_ctx *ctx);
+	int (*run)(struct cli_ctx *ctx);
+	const void *data;             /* per-command data for a shared handler */
+};
+
+/* NULL-name terminated. */
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_command_lookup(const char *name);
+
+/* A field=value filter, compiled from the command line. */
+struct cli_filter {
+	const struct xvm_field_info *field;
+	const char *key;       /* map key, or NULL */
+	char *text;            /* the value as printed; compared with the record's */
+};
+
+struct cli_ctx {
+	const struct cli_command *cmd;
+	const struct cli_args *args;
+	const struct xvm_class_info *cls;
+	enum cli_format fmt;
+	xvm_conn *conn;
+	struct cli_refcache *refs;
+	struct cli_filter *filters;
+	size_t nfilters;
+};
+
+/* Whether a name is one of the command's own parameters (reqd or optional). */
+bool cli_command_has_param(const struct cli_command *cmd, const char *name);
+
+/* A CLI_CMD_SELECT command's NAME-or-UUID selector: "vm" for VM commands. */
+const char *cli_command_selector(const struct cli_command *cmd);
+
+/*
+ * check.c: fills ctx->fmt, ctx->cls and ctx->filters from ctx->cmd and
+ * ctx->args and runs every check that needs no connection. Returns a cli_exit.
+ */
+int cli_prepare(struct cli_ctx *ctx);
+
+/* complete.c: `xvm --complete CWORD WORDS...` with argv = CWORD WORDS...; prints candidates. */
+int cli_complete(int argc, char **argv);
+
+/* --- report.c ------------------------------------------------------------ */
+
+/* Prints "Error: ..." and a hint to `xvm help COMMAND`; returns CLI_EXIT_USAGE. */
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints xvm_last_error() (code, message, parameters); returns CLI_EXIT_API. */
+int cli_api_error(void);
+/* Prints "Error: ..." for a failure found at run time; returns CLI_EXIT_API. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- handlers ------------------------------------------------------------ */
+
+int cli_run_help(struct cli_ctx *ctx);
+int cli_check_help(struct cli_ctx *ctx);
+
+int cli_run_list(struct cli_ctx *ctx);
+int cli_check_list(struct cli_ctx *ctx);
+int cli_run_param_list(struct cli_ctx *ctx);
+int cli_run_param_get(struct cli_ctx *ctx);
+int cli_check_param_get(struct cli_ctx *ctx);
+int cli_run_param_set(struct cli_ctx *ctx);
+int cli_check_param_set(struct cli_ctx *ctx);
+int cli_run_param_add(struct cli_ctx *ctx);
+int cli_check_param_add(struct cli_ctx *ctx);
+int cli_run_param_remove(struct cli_ctx *ctx);
+int cli_check_param_remove(struct cli_ctx *ctx);
+int cli_run_param_clear(struct cli_ctx *ctx);
+int cli_check_param_clear(struct cli_ctx *ctx);
+
+int cli_run_vm_install(struct cli_ctx *ctx);
+int cli_run_vm_uninstall(struct cli_ctx *ctx);
+int cli_run_vm_power(struct cli_ctx *ctx);
+int cli_check_vm_paused(struct cli_ctx *ctx);
+
+/* Data of the commands run by cli_run_vm_power: the operation on one VM reference. */
+struct cli_vm_op {
+	int (*op)(struct cli_ctx *ctx, const char *vm);
+};
+extern const struct cli_vm_op cli_vm_start, cli_vm_shutdown, cli_vm_reboot, cli_vm_pause,
+	cli_vm_unpause, cli_vm_suspend, cli_vm_resume, cli_vm_simulate_guest;

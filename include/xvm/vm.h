@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * VM lifecycle, following XenAPI's state machine:
+ *
+ *   Halted --start--> Running <--pause/unpause--> Paused
+ *   Running --suspend--> Suspended --resume--> Running
+ *   Running/Paused --clean_shutdown/hard_shutdown--> Halted
+ *
+ * A forbidden transition fails with VM_BAD_POWER_STATE [vm, expected,
+ * actual]; a conflicting operation in flight with OTHER_OPERATION_IN_PROGRESS.
+ * `vm` is a VM reference ("OpaqueRef:...").
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xvm_conn;
+
+#define XVM_VM_START_PAUSED (1u << 0) /* start or resume, but leave it Paused */
+#define XVM_VM_START_FORCE  (1u << 1) /* ignore soft checks (XenAPI's `force`) */
+
+int xvm_vm_start(struct xvm_conn *conn, const char *vm, unsigned flags);
+int xvm_vm_clean_shutdown(struct xvm_conn *conn, const char *vm);
+int xvm_vm_hard_shutdown(struct xvm_conn *conn, const char *vm);
+int xvm_vm_clean_reboot(struct xvm_conn *conn, const char *vm);
+int xvm_vm_hard_reboot(struct xvm_conn *conn, const char *vm);
+int xvm_vm_pause(struct xvm_conn *conn, const char *vm);
+int xvm_vm_unpause(struct xvm_conn *conn, const char *vm);
+int xvm_vm_suspend(struct xvm_conn *conn, const char *vm);
+int xvm_vm_resume(struct xvm_conn *conn, const char *vm, unsigned flags);
+
+/* Deletes a Halted VM's record (XenAPI VM.destroy); its disks stay. */
+int xvm_vm_destroy(struct xvm_conn *conn, const char *vm);
+
+/*
+ * Creates a VM from a template (name_label or UUID or reference), as xe's
+ * vm-install: a copy of the template, no longer a template, with the disks
+ * the template asks for provisioned. *ret: the new VM's reference (free()).
+ */
+int xvm_vm_install(struct xvm_conn *conn, const char *template_name, const char *new_name_label,
+		   unsigned flags, char **ret);
+
+/* Hard-shuts down if needed and deletes the VM and the disks it owns (xe vm-uninstall). */
+int xvm_vm_uninstall(struct xvm_conn *conn, const char *vm);
+
+/*
+ * Test hook: makes the running guest power off ("poweroff"), reboot
+ * ("reboot") or crash ("crash") on its own, as a real guest might; the
+ * engine then applies actions_after_shutdown/reboot/crash.
+ */
+int xvm_vm_simulate_guest_action(struct xvm_conn *conn, const char *vm, const char *action);
+
+#ifdef __cplusplus
+}
+#endif

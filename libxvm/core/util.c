@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uuid/uuid.h>
+
+int parse_int64(const char *s, int64_t *ret)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int parse_double(const char *s, double *ret)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || !isfinite(v))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+void uuid_generate_str(char out[XVM_UUID_BUFLEN])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+bool uuid_valid(const char *s)
+{
+	uuid_t u;
+	return s && strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+void ref_generate(char out[XVM_REF_BUFLEN])
+{
+	memcpy(out, XVM_REF_PREFIX, 10);
+	uuid_generate_str(out + 10);
+}
+
+bool ref_valid(const char *s)
+{
+	return s && strncmp(s, XVM_REF_PREFIX, 10) == 0 && s[10] && strlen(s) < 128;
+}
+
+bool ref_is_null(const char *s)
+{
+	return !s || !*s || strcmp(s, XVM_NULL_REF) == 0;
+}
+
+void datetime_format(time_t t, char out[XVM_DATETIME_BUFLEN])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, XVM_DATETIME_BUFLEN, "%Y%m%dT%H:%M:%SZ", &tm);
+}
+
+bool datetime_valid(const char *s)
+{
+	/* XenAPI's form: 8 digits, 'T', hh:mm:ss, 'Z' */
+	static const char shape[] = "ddddddddTdd:dd:ddZ";
+	if (!s || strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+int mkdir_p(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -ENOMEM;
+	int r = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char saved = *s;
+		*s = 0;
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	free(p);
+	return r;
+}

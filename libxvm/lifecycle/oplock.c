@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "lifecycle/oplock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "core/error_internal.h"
+
+/* 2^40 slots: two of 100,000 objects share one with odds of about 1 in 200,000,
+ * and a shared slot only makes one wait, it never breaks exclusion. */
+static off_t slot_of(const char *ref)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (const char *p = ref; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return (off_t)(h & ((1ull << 40) - 1));
+}
+
+int oplock_try(struct engine *e, const char *cls, const char *ref, struct oplock *ret)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", e->oplock_fd);
+	/* Reopening through /proc gives a new open file description of the same file. */
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "cannot open the operation lock file: %s", strerror(errno));
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = slot_of(ref), .l_len = 1 };
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == EAGAIN || err == EACCES)
+			return ERR2(XVM_ERR_OTHER_OPERATION_IN_PROGRESS, cls, ref,
+				    "another operation on %s %s is in progress", cls, ref);
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "cannot lock %s: %s", ref, strerror(err));
+	}
+	ret->fd = fd;
+	return 0;
+}
+
+void oplock_release(struct oplock *l)
+{
+	if (l->fd >= 0)
+		close(l->fd); /* closing the last fd of the description drops its locks */
+	l->fd = -1;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Keeping the store true to the hypervisor: guests power off, reboot and
+ * crash on their own, and the VM's actions_after_shutdown/reboot/crash
+ * decide what follows.
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+struct engine;
+
+/* Brings one VM (record `rec`, updated in place) in line with its domain,
+ * applying the VM's actions. The caller holds the VM's operation lock and a
+ * write transaction. */
+int reconcile_vm_locked(struct engine *e, const char *ref, struct json_object *rec);
+
+/* Handles every domain the hypervisor reports changed since the last call
+ * (in this or any earlier process). Runs before each API call; costs one
+ * hypercall when nothing happened. */
+int engine_sync_domains(struct engine *e);

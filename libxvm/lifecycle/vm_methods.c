@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The VM methods of the method table: XenAPI's, plus xvm's own
+ * (VM.install, VM.uninstall, VM.simulate_guest_action). */
+#include <stdlib.h>
+
+#include "core/methods.h"
+#include "lifecycle/vm_install.h"
+#include "lifecycle/vm_power.h"
+
+typedef int (*vm_fn)(struct engine *e, const char *ref);
+
+/* VM.X(vm) -> void */
+static int call_on_vm(struct engine *e, struct json_object *args, struct json_object **result, vm_fn fn)
+{
+	const char *ref;
+	int r = arg_string(args, 0, "vm", &ref);
+	if (r < 0)
+		return r;
+	*result = NULL;
+	return fn(e, ref);
+}
+
+#define VM_METHOD(name)                                                                          \
+	static int m_##name(struct engine *e, struct json_object *args, struct json_object **result) \
+	{                                                                                        \
+		return call_on_vm(e, args, result, vm_##name);                                   \
+	}
+VM_METHOD(clean_shutdown)
+VM_METHOD(hard_shutdown)
+VM_METHOD(clean_reboot)
+VM_METHOD(hard_reboot)
+VM_METHOD(pause)
+VM_METHOD(unpause)
+VM_METHOD(suspend)
+VM_METHOD(destroy)
+VM_METHOD(uninstall)
+
+/* VM.start(vm, start_paused, force) and VM.resume(vm, start_paused, force) */
+static int start_like(struct engine *e, struct json_object *args, struct json_object **result,
+		      int (*fn)(struct engine *, const char *, bool, bool))
+{
+	const char *ref;
+	bool paused, force;
+	int r;
+	if ((r = arg_string(args, 0, "vm", &ref)) < 0 || (r = arg_bool(args, 1, "start_paused", &paused)) < 0 ||
+	    (r = arg_bool(args, 2, "force", &force)) < 0)
+		return r;
+	*result = NULL;
+	return fn(e, ref, paused, force);
+}
+
+static int m_start(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return start_like(e, args, result, vm_start);
+}
+
+static int m_resume(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return start_like(e, args, result, vm_resume);
+}
+
+static int m_install(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *template_name, *name;
+	int r;
+	if ((r = arg_string(args, 0, "template", &template_name)) < 0 ||
+	    (r = arg_string(args, 1, "new_name", &name)) < 0)
+		return r;
+	char *ref;
+	if ((r = vm_install(e, template_name, name, &ref)) < 0)
+		return r;
+	*result = json_object_new_string(ref);
+	free(ref);
+	return 0;
+}
+
+static int m_simulate_guest_action(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *ref, *action;
+	int r;
+	if ((r = arg_string(args, 0, "vm", &ref)) < 0 || (r = arg_string(args, 1, "action", &action)) < 0)
+		return r;
+	*result = NULL;
+	return vm_simulate_guest_action(e, ref, action);
+}
+
+const struct method vm_methods[] = {
+	{ "VM.start", m_start, 3, "Starts a Halted VM (vm, start_paused, force)" },
+	{ "VM.clean_shutdown", m_clean_shutdown, 1, "Asks the guest to power off and waits (vm)" },
+	{ "VM.hard_shutdown", m_hard_shutdown, 1, "Stops the VM at once (vm)" },
+	{ "VM.clean_reboot", m_clean_reboot, 1, "Asks the guest to reboot and waits (vm)" },
+	{ "VM.hard_reboot", m_hard_reboot, 1, "Restarts the VM at once (vm)" },
+	{ "VM.pause", m_pause, 1, "Pauses a Running VM (vm)" },
+	{ "VM.unpause", m_unpause, 1, "Resumes a Paused VM (vm)" },
+	{ "VM.suspend", m_suspend, 1, "Saves a Running VM's memory to disk and stops it (vm)" },
+	{ "VM.resume", m_resume, 3, "Resumes a Suspended VM (vm, start_paused, force)" },
+	{ "VM.destroy", m_destroy, 1, "Deletes a Halted VM's record, keeping its disks (vm)" },
+	{ "VM.install", m_install, 2, "xvm: a new VM from a template (template, new_name) -> VM" },
+	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },
+	{ "VM.simulate_guest_action", m_simulate_guest_action, 2,
+	  "xvm, for tests: the guest powers off, reboots or crashes on its own (vm, action)" },
+	{ NULL },
+};

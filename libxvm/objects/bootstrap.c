@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "objects/bootstrap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "core/engine.h"
+#include "core/error_internal.h"
+#include "hypercall.h"
+#include "objects/records.h"
+#include "objects/registry.h"
+#include "store/store.h"
+#include "xvm/version.h"
+
+static struct json_object *host_fields(struct engine *e, const struct xvm_hc_host_info *info)
+{
+	struct json_object *h = json_object_new_object();
+	json_object_object_add(h, "name_label", json_object_new_string(info->hostname));
+	json_object_object_add(h, "hostname", json_object_new_string(info->hostname));
+	json_object_object_add(h, "address", json_object_new_string("127.0.0.1"));
+	struct json_object *cpu = json_object_new_object();
+	char n[16];
+	snprintf(n, sizeof(n), "%u", info->cpu_count);
+	json_object_object_add(cpu, "cpu_count", json_object_new_string(n));
+	json_object_object_add(cpu, "modelname", json_object_new_string(info->cpu_model));
+	json_object_object_add(h, "cpu_info", cpu);
+	struct json_object *sw = json_object_new_object();
+	json_object_object_add(sw, "product_brand", json_object_new_string("xvm"));
+	json_object_object_add(sw, "product_version", json_object_new_string(xvm_version()));
+	json_object_object_add(sw, "hypervisor", json_object_new_string(info->backend));
+	json_object_object_add(h, "software_version", sw);
+	struct json_object *caps = json_object_new_array();
+	if (info->hvm_capable)
+		json_object_array_add(caps, json_object_new_string("hvm-3.0-x86_64"));
+	if (info->pv_capable)
+		json_object_array_add(caps, json_object_new_string("direct-kernel-boot"));
+	static const char *const accel[] = { "accel-none", "accel-tcg", "accel-kvm" };
+	json_object_array_add(caps, json_object_new_string(accel[info->accel]));
+	json_object_object_add(h, "capabilities", caps);
+	return h;
+}
+
+static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
+{
+	char pbd_ref[XVM_REF_BUFLEN], *location;
+	ref_generate(sr_ref);
+	ref_generate(pbd_ref);
+	if (asprintf(&location, "%s/sr/local", e->state_dir) < 0)
+		return error_oom();
+	struct statvfs vfs;
+	uint64_t size = statvfs(e->state_dir, &vfs) == 0 ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
+	struct json_object *sr = json_object_new_object();
+	json_object_object_add(sr, "name_label", json_object_new_string("Local storage"));
+	json_object_object_add(sr, "type", json_object_new_string("file"));
+	json_object_object_add(sr, "content_type", json_object_new_string("user"));
+	json_object_object_add(sr, "physical_size", json_object_new_int64((int64_t)size));
+	struct json_object *pbd = json_object_new_object();
+	json_object_object_add(pbd, "host", json_object_new_string(e->host_ref));
+	json_object_object_add(pbd, "SR", json_object_new_string(sr_ref));
+	struct json_object *dc = json_object_new_object();
+	json_object_object_add(dc, "location", json_object_new_string(location));
+	json_object_object_add(pbd, "device_config", dc);
+	json_object_object_add(pbd, "currently_attached", json_object_new_boolean(1));
+	int r = rec_insert(e, &class_sr, sr_ref, sr);
+	if (r == 0)
+		r = rec_insert(e, &class_pbd, pbd_ref, pbd);
+	json_object_put(sr);
+	json_object_put(pbd);
+	free(location);
+	return r;
+}
+
+static int create_pool_and_host(struct engine *e)
+{
+	struct xvm_hc_host_info info = { .head = XVM_HC_HEAD(0) };
+	int r = xvm_hypercall(e->hv, XVM_HC_HOST_INFO, &info);
+	if (r < 0)
+		return engine_hv_error(e, r, "host info", NULL);
+	ref_generate(e->host_ref);
+	ref_generate(e->pool_ref);
+	struct json_object *h = host_fields(e, &info);
+	r = rec_insert(e, &class_host, e->host_ref, h);
+	json_object_put(h);
+	char sr_ref[XVM_REF_BUFLEN];
+	if (r == 0)
+		r = create_local_sr(e, sr_ref);
+	if (r < 0)
+		return r;
+	struct json_object *p = json_object_new_object();
+	json_object_object_add(p, "master", json_object_new_string(e->host_ref));
+	json_object_object_add(p, "default_SR", json_object_new_string(sr_ref));
+	json_object_object_add(p, "suspend_image_SR", json_object_new_string(sr_ref));
+	json_object_object_add(p, "crash_dump_SR", json_object_new_string(sr_ref));
+	r = rec_insert(e, &class_pool, e->pool_ref, p);
+	json_object_put(p);
+	return r;
+}
+
+/* The pool's ref and its master's; 0 with empty refs when there is no pool yet. */
+static int find_pool(struct engine *e)
+{
+	sqlite3_stmt *st = store_stmt(e->store, "SELECT ref, master FROM pool LIMIT 1");
+	if (!st)
+		return -XVM_ERR_STORE_ERROR;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(e->pool_ref, sizeof(e->pool_ref), "%s", sqlite3_column_text(st, 0));
+		snprintf(e->host_ref, sizeof(e->host_ref), "%s", sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_error(e->store, "find the pool");
+}
+
+int bootstrap_host(struct engine *e)
+{
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	r = find_pool(e);
+	store_rollback(e->store);
+	if (r < 0 || e->pool_ref[0])
+		return r;
+	/* First use: another process may be doing the same, so look again
+	 * under the write lock. */
+	if ((r = store_begin_write(e->store)) < 0)
+		return r;
+	r = find_pool(e);
+	if (r == 0 && !e->pool_ref[0])
+		r = create_pool_and_host(e);
+	if (r < 0) {
+		store_rollback(e->store);
+		return r;
+	}
+	return store_commit(e->store);
+}

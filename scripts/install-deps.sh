@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs every Debian package xvm needs to build, test and benchmark.
+# Idempotent: apt-get skips what is already there.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES="
+  build-essential meson ninja-build pkg-config
+  libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev
+  python3-dev python3-pytest
+  qemu-system-x86 qemu-utils
+  python3-libvirt libvirt-clients
+"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -q
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing
+fi
