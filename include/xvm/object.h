@@ -72,6 +72,11 @@ const struct xvm_field_info *xvm_class_field(const struct xvm_class_info *cls, c
 int xvm_object_get_all(struct xvm_conn *conn, const char *cls, struct json_object **refs);
 /* A JSON object mapping each reference to its record. */
 int xvm_object_get_all_records(struct xvm_conn *conn, const char *cls, struct json_object **records);
+/* Like get_all_records, with only the named fields (NULL-terminated list):
+ * what a listing needs, at a fraction of the cost. An xvm extension
+ * (Class.get_all_records_fields). */
+int xvm_object_get_all_records_fields(struct xvm_conn *conn, const char *cls, const char *const *fields,
+				      struct json_object **records);
 /* The record of one object. */
 int xvm_object_get_record(struct xvm_conn *conn, const char *cls, const char *ref,
 			  struct json_object **record);

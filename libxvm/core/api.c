@@ -43,6 +43,23 @@ int xvm_object_get_all_records(xvm_conn *c, const char *cls, struct json_object 
 	return call_strings(c, cls, "get_all_records", records, NULL);
 }
 
+int xvm_object_get_all_records_fields(xvm_conn *c, const char *cls, const char *const *fields,
+				      struct json_object **records)
+{
+	int r = need(fields, "fields");
+	if (r < 0 || (r = need(cls, "class")) < 0)
+		return r;
+	char method[160];
+	snprintf(method, sizeof(method), "%s.get_all_records_fields", cls);
+	struct json_object *names = json_object_new_array(), *args = json_object_new_array();
+	for (const char *const *f = fields; *f; f++)
+		json_object_array_add(names, json_object_new_string(*f));
+	json_object_array_add(args, names);
+	r = xvm_call(c, method, args, records);
+	json_object_put(args);
+	return r;
+}
+
 int xvm_object_get_record(xvm_conn *c, const char *cls, const char *ref, struct json_object **record)
 {
 	int r = need(ref, "ref");

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 int parse_int64(const char *s, int64_t *ret)
@@ -39,10 +41,36 @@ int parse_double(const char *s, double *ret)
 	return 0;
 }
 
+/* Random bytes from the kernel, fetched a page at a time: libuuid makes
+ * four system calls per UUID, and an operation makes several UUIDs. */
+static void random_bytes(unsigned char *out, size_t n)
+{
+	static _Thread_local unsigned char pool[4096];
+	static _Thread_local size_t avail;
+	static _Thread_local pid_t owner;
+	if (owner != getpid()) {
+		avail = 0; /* a forked child must not repeat its parent's bytes */
+		owner = getpid();
+	}
+	if (avail < n) {
+		size_t got = 0;
+		while (got < sizeof(pool)) {
+			ssize_t r = getrandom(pool + got, sizeof(pool) - got, 0);
+			if (r > 0)
+				got += (size_t)r;
+		}
+		avail = sizeof(pool);
+	}
+	memcpy(out, pool + sizeof(pool) - avail, n);
+	avail -= n;
+}
+
 void uuid_generate_str(char out[XVM_UUID_BUFLEN])
 {
 	uuid_t u;
-	uuid_generate_random(u);
+	random_bytes(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
 	uuid_unparse_lower(u, out);
 }
 

@@ -12,7 +12,8 @@
 #include "core/error_internal.h"
 
 /* 2^40 slots: two of 100,000 objects share one with odds of about 1 in 200,000,
- * and a shared slot only makes one wait, it never breaks exclusion. */
+ * and a shared slot only makes one wait, it never breaks exclusion. Offsets
+ * from 2^41 on hold the operations in flight (inflight.c). */
 static off_t slot_of(const char *ref)
 {
 	uint64_t h = 14695981039346656037ull;
@@ -47,4 +48,12 @@ void oplock_release(struct oplock *l)
 	if (l->fd >= 0)
 		close(l->fd); /* closing the last fd of the description drops its locks */
 	l->fd = -1;
+}
+
+bool oplock_is_held(struct engine *e, const char *ref)
+{
+	/* Asked through the engine's own description, which never holds locks,
+	 * so this process's locks count too. */
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = slot_of(ref), .l_len = 1 };
+	return fcntl(e->oplock_fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 struct engine;
 
 struct oplock {
@@ -19,3 +21,5 @@ struct oplock {
 /* 0, or OTHER_OPERATION_IN_PROGRESS [class, ref] when someone holds it. */
 int oplock_try(struct engine *e, const char *cls, const char *ref, struct oplock *ret);
 void oplock_release(struct oplock *l);
+/* Whether any process (this one included) holds the object's lock. */
+bool oplock_is_held(struct engine *e, const char *ref);

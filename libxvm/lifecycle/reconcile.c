@@ -47,11 +47,18 @@ static enum after action_for(struct json_object *rec, enum xvm_hc_shutdown_reaso
 static int write_changes(struct engine *e, const char *ref, struct json_object *rec,
 			 struct json_object *vm, struct json_object *metrics)
 {
-	int r = rec_update(e, &class_vm, ref, vm);
+	int r = store_begin_write(e->store);
+	if (r < 0)
+		return r;
+	r = rec_update(e, &class_vm, ref, vm);
 	const char *mref = rec_str(rec, "metrics");
 	if (r == 0 && json_object_object_length(metrics) && !ref_is_null(mref) &&
 	    rec_exists(e, &class_vm_metrics, mref) == 1)
 		r = rec_update(e, &class_vm_metrics, mref, metrics);
+	if (r < 0)
+		store_rollback(e->store);
+	else
+		r = store_commit(e->store);
 	if (r == 0) {
 		json_object_object_foreach(vm, k, v)
 			json_object_object_add(rec, k, json_object_get(v));
@@ -86,7 +93,7 @@ static int apply_action(struct engine *e, const char *ref, struct json_object *r
 	return r;
 }
 
-int reconcile_vm_locked(struct engine *e, const char *ref, struct json_object *rec)
+int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec)
 {
 	enum vm_power power = vm_power_parse(rec_str(rec, "power_state"));
 	if (power != VM_RUNNING && power != VM_PAUSED)
@@ -123,41 +130,42 @@ int reconcile_vm_locked(struct engine *e, const char *ref, struct json_object *r
 }
 
 /* Reconciles one VM unless an operation holds it (that operation reconciles
- * it itself). domid >= 0: only if the VM still runs as that domain. */
-static int sync_vm(struct engine *e, const char *ref, int64_t domid)
+ * it itself). 1 when it looked at the VM. */
+static int sync_vm(struct engine *e, const char *ref)
 {
 	struct oplock lock;
 	if (oplock_try(e, "VM", ref, &lock) < 0)
 		return 0;
 	struct json_object *rec = NULL;
-	int r = store_begin_write(e->store);
+	int r = store_begin_read(e->store);
 	if (r == 0) {
-		r = rec_read(e, &class_vm, ref, &rec);
-		struct json_object *d;
-		if (r == 0 && (domid < 0 || (json_object_object_get_ex(rec, "domid", &d) &&
-					     json_object_get_int64(d) == domid)))
-			r = reconcile_vm_locked(e, ref, rec);
-		if (r == 0)
-			r = store_commit(e->store);
-		else
-			store_rollback(e->store);
+		r = rec_read_stored(e, &class_vm, ref, &rec);
+		store_rollback(e->store);
 	}
+	if (r == 0)
+		r = reconcile_vm(e, ref, rec);
 	json_object_put(rec);
 	oplock_release(&lock);
-	return r;
+	return r < 0 ? r : 1;
 }
 
+/* The domain carries its VM's UUID: no index of domain ids is needed.
+ * 1 when a VM was looked at, 0 when the domain was gone already. */
 static int sync_domain(struct engine *e, uint32_t domid)
 {
-	char id[16], *ref = NULL;
-	snprintf(id, sizeof(id), "%" PRIu32, domid);
-	int r = store_begin_read(e->store);
+	struct xvm_hc_domain_info info = { .head = XVM_HC_HEAD(0), .domid = domid };
+	int r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, &info);
+	if (r == -ESRCH)
+		return 0; /* gone already: whoever destroyed it dealt with its VM */
 	if (r < 0)
+		return engine_hv_error(e, r, "domain info", NULL);
+	char *ref = NULL;
+	if ((r = store_begin_read(e->store)) < 0)
 		return r;
-	r = rec_find_one(e, &class_vm, "domid", id, &ref);
+	r = rec_find_one(e, &class_vm, "uuid", info.uuid, &ref);
 	store_rollback(e->store);
 	if (r == 0 && ref)
-		r = sync_vm(e, ref, domid);
+		r = sync_vm(e, ref);
 	free(ref);
 	return r;
 }
@@ -177,10 +185,10 @@ static int sync_all_running(struct engine *e)
 		sqlite3_reset(st);
 	store_rollback(e->store);
 	r = st ? 0 : -XVM_ERR_STORE_ERROR;
-	for (size_t i = 0; r == 0 && i < json_object_array_length(refs); i++)
-		r = sync_vm(e, json_object_get_string(json_object_array_get_idx(refs, i)), -1);
+	for (size_t i = 0; r >= 0 && i < json_object_array_length(refs); i++)
+		r = sync_vm(e, json_object_get_string(json_object_array_get_idx(refs, i)));
 	json_object_put(refs);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int load_seq(struct engine *e)
@@ -240,10 +248,11 @@ int engine_sync_domains(struct engine *e)
 		goto out_free;
 	}
 	bool handled = false;
-	for (uint32_t i = 0; i < poll.count && r == 0; i++) {
+	for (uint32_t i = 0; i < poll.count && r >= 0; i++) {
 		r = sync_domain(e, domids[i]);
-		handled = true;
+		handled |= r > 0;
 	}
+	r = r < 0 ? r : 0;
 	/* A hypervisor whose sequence went back was started afresh (its numbers
 	 * count from zero again) and runs none of the old domains. */
 	bool restarted = poll.seq < e->event_seq;

@@ -11,9 +11,9 @@
 struct engine;
 
 /* Brings one VM (record `rec`, updated in place) in line with its domain,
- * applying the VM's actions. The caller holds the VM's operation lock and a
- * write transaction. */
-int reconcile_vm_locked(struct engine *e, const char *ref, struct json_object *rec);
+ * applying the VM's actions; writes only when something changed. The
+ * caller holds the VM's operation lock and no transaction. */
+int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec);
 
 /* Handles every domain the hypervisor reports changed since the last call
  * (in this or any earlier process). Runs before each API call; costs one

@@ -93,7 +93,7 @@ int vm_install(struct engine *e, const char *template_name, const char *new_name
 	struct json_object *t = NULL, *vm = NULL, *metrics = NULL;
 	if ((r = find_template(e, template_name, &tref)) < 0)
 		goto fail;
-	if ((r = rec_read(e, &class_vm, tref, &t)) < 0)
+	if ((r = rec_read_stored(e, &class_vm, tref, &t)) < 0)
 		goto fail;
 	if (!rec_bool(t, "is_a_template")) {
 		r = ERR1(XVM_ERR_UNKNOWN_TEMPLATE, template_name, "'%s' is a VM, not a template", template_name);
@@ -128,17 +128,15 @@ out:
 /* Deletes the VM's record and what hangs off it (not its disks' VDIs). */
 static int delete_vm_records(struct engine *e, const char *ref, struct json_object *rec)
 {
-	static const struct {
-		const char *field;
-		const struct class_def *cls;
-	} owned[] = { { "VBDs", &class_vbd }, { "VIFs", &class_vif } };
+	const struct class_def *const owned[] = { &class_vbd, &class_vif };
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < 2; i++) {
-		struct json_object *set;
-		if (!json_object_object_get_ex(rec, owned[i].field, &set))
-			continue;
-		for (size_t k = 0; r == 0 && k < json_object_array_length(set); k++)
-			r = rec_delete(e, owned[i].cls, json_object_get_string(json_object_array_get_idx(set, k)));
+		struct json_object *refs;
+		if ((r = rec_find(e, owned[i], "VM", ref, &refs)) < 0)
+			break;
+		for (size_t k = 0; r == 0 && k < json_object_array_length(refs); k++)
+			r = rec_delete(e, owned[i], json_object_get_string(json_object_array_get_idx(refs, k)));
+		json_object_put(refs);
 	}
 	struct json_object *m;
 	if (r == 0 && json_object_object_get_ex(rec, "metrics", &m) && !ref_is_null(json_object_get_string(m)))
@@ -154,27 +152,20 @@ static int finish_deleting(struct vm_op *op)
 	if (r == 0) {
 		r = delete_vm_records(op->e, op->ref, op->rec);
 		if (r == 0)
-			r = rec_delete(op->e, &class_task, op->task_ref);
-		if (r == 0)
 			r = store_commit(op->e->store);
 		else
 			store_rollback(op->e->store);
 	}
-	if (r < 0) {
-		vm_op_abort(op);
-		return r;
-	}
-	return vm_op_end_deleted(op);
+	vm_op_finish(op);
+	return r;
 }
 
 static int refuse_builtin(struct vm_op *op)
 {
 	if (!rec_bool(op->rec, "is_default_template"))
 		return 0;
-	int r = ERR1(XVM_ERR_VM_IS_TEMPLATE, op->ref, "%s is a built-in template: it cannot be deleted",
-		     json_object_get_string(json_object_object_get(op->rec, "name_label")));
-	vm_op_abort(op);
-	return r;
+	return vm_op_abort(op, ERR1(XVM_ERR_VM_IS_TEMPLATE, op->ref, "%s is a built-in template: it cannot be deleted",
+				    json_object_get_string(json_object_object_get(op->rec, "name_label"))));
 }
 
 int vm_destroy(struct engine *e, const char *ref)
@@ -197,10 +188,8 @@ int vm_uninstall(struct engine *e, const char *ref)
 	if ((r = refuse_builtin(&op)) < 0)
 		return r;
 	if (op.power == VM_RUNNING || op.power == VM_PAUSED) {
-		if ((r = domain_destroy(e, ref, (uint32_t)op.domid)) < 0) {
-			vm_op_abort(&op);
-			return r;
-		}
+		if ((r = domain_destroy(e, ref, (uint32_t)op.domid)) < 0)
+			return vm_op_abort(&op, r);
 	} else if (op.power == VM_SUSPENDED) {
 		char *path = domain_suspend_image_path(e, op.rec);
 		if (path)

@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The frame of every VM operation:
- *   begin: take the VM's operation lock; in one transaction read the VM,
- *          drop stale in-flight markers, reconcile with the hypervisor,
- *          check the power state, record a task in current_operations;
+ *   begin: take the VM's operation lock; read the VM; bring it in line with
+ *          the hypervisor; check the power state; mark the operation in
+ *          flight (run/ops, see inflight.h);
  *   the hypercalls, with no database lock held (a real guest takes seconds);
- *   end:   in one transaction write the outcome and clear the task.
- * A crash between begin and end leaves a marker that the next operation on
- * the VM finds stale (its lock is free) and clears after reconciling.
+ *   end:   write the outcome in one transaction, clear the mark, unlock.
+ * A crash in between leaves the lock free (the kernel drops it) and a mark
+ * that readers know to be stale; the next operation reconciles the VM with
+ * its domain before doing anything.
  */
 #pragma once
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "core/util.h"
 #include "lifecycle/allowed_ops.h"
+#include "lifecycle/inflight.h"
 #include "lifecycle/oplock.h"
 
 struct engine;
@@ -25,7 +27,7 @@ struct vm_op {
 	const char *ref;
 	const char *name;           /* "start", "clean_shutdown", ... */
 	struct oplock lock;
-	char task_ref[XVM_REF_BUFLEN];
+	struct inflight mark;
 	struct json_object *rec;    /* the VM as it was at begin, after reconciling */
 	enum vm_power power;
 	int64_t domid;
@@ -38,9 +40,11 @@ enum vm_op_flags {
 
 int vm_op_begin(struct engine *e, const char *ref, const char *name, unsigned flags, struct vm_op *op);
 /* Writes `vm_changes` (stored VM fields, borrowed; may be NULL) and
- * `metrics_changes` (VM_metrics fields; may be NULL), clears the task, unlocks. */
+ * `metrics_changes` (VM_metrics fields; may be NULL) in one transaction,
+ * then ends the operation. */
 int vm_op_end(struct vm_op *op, struct json_object *vm_changes, struct json_object *metrics_changes);
-/* Gives up: clears the task and unlocks, keeping the error already set. */
-void vm_op_abort(struct vm_op *op);
-/* Ends an op that deleted the VM itself: drops the task and the lock. */
-int vm_op_end_deleted(struct vm_op *op);
+/* Ends the operation without writing anything; returns r (the error set). */
+int vm_op_abort(struct vm_op *op, int r);
+/* Ends the operation without writing: for an operation that wrote (or
+ * deleted) the VM itself. */
+void vm_op_finish(struct vm_op *op);

@@ -50,8 +50,7 @@ static int end_power(struct vm_op *op, const char *power)
 
 static int fail(struct vm_op *op, int r)
 {
-	vm_op_abort(op);
-	return r;
+	return vm_op_abort(op, r);
 }
 
 int vm_start(struct engine *e, const char *ref, bool paused, bool force)

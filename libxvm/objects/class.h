@@ -32,8 +32,14 @@ struct field_def {
 struct class_def {
 	struct xvm_class_info info; /* first */
 	const struct field_def *fields;
+	/* What compute needs for a batch of records (say, the operations in
+	 * flight), gathered once per read; may be NULL. */
+	struct json_object *(*compute_context)(struct engine *e);
 	/* Fills FIELD_COMPUTED fields of a record read from the store. */
-	void (*compute)(struct engine *e, struct json_object *record);
+	void (*compute)(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *record);
+	/* Objects that live outside the store (tasks of operations in flight),
+	 * as a map ref -> full record. */
+	int (*virtual_records)(struct engine *e, struct json_object **ret);
 	/* Checks a whole record after a change; returns 0 or sets an error. */
 	int (*check)(struct engine *e, const char *ref, struct json_object *record);
 };

@@ -37,7 +37,7 @@ static const struct field_def host_fields[] = {
 	FIELDS_END
 };
 
-static void host_compute(struct engine *e, struct json_object *rec)
+static void host_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec)
 {
 	struct host_memory mem;
 	if (engine_host_memory(e, &mem) < 0)

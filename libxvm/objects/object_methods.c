@@ -64,6 +64,18 @@ static int do_get_all_records(struct engine *e, const struct class_def *c, struc
 	return rec_read_all(e, c, result);
 }
 
+static int do_get_all_records_fields(struct engine *e, const struct class_def *c, struct json_object *args,
+				     const struct field_def *f, struct json_object **result)
+{
+	struct json_object *fields = json_object_array_get_idx(args, 0);
+	if (!json_object_is_type(fields, json_type_array))
+		return ERR1(XVM_ERR_FIELD_TYPE_ERROR, "fields", "fields must be an array of field names");
+	for (size_t i = 0; i < json_object_array_length(fields); i++)
+		if (!json_object_is_type(json_object_array_get_idx(fields, i), json_type_string))
+			return ERR1(XVM_ERR_FIELD_TYPE_ERROR, "fields", "fields must be an array of field names");
+	return rec_read_all_fields(e, c, fields, result);
+}
+
 static int do_get_record(struct engine *e, const struct class_def *c, struct json_object *args,
 			 const struct field_def *f, struct json_object **result)
 {
@@ -230,6 +242,8 @@ int object_method_dispatch(struct engine *e, const struct class_def *c, const ch
 	} class_ops[] = {
 		{ "get_all", do_get_all, 0 },
 		{ "get_all_records", do_get_all_records, 0 },
+		/* xvm: get_all_records with only the fields named */
+		{ "get_all_records_fields", do_get_all_records_fields, 1 },
 		{ "get_record", do_get_record, 1 },
 		{ "get_by_uuid", do_get_by_uuid, 1 },
 		{ "get_by_name_label", do_get_by_name_label, 1 },
@@ -240,7 +254,7 @@ int object_method_dispatch(struct engine *e, const struct class_def *c, const ch
 	for (size_t i = 0; i < sizeof(class_ops) / sizeof(class_ops[0]); i++) {
 		if (strcmp(op, class_ops[i].name) != 0)
 			continue;
-		if (i == 4 && !class_def_field(c, "name_label"))
+		if (strcmp(op, "get_by_name_label") == 0 && !class_def_field(c, "name_label"))
 			break;
 		if (nargs != class_ops[i].nargs)
 			return methods_count_mismatch(full, class_ops[i].nargs, nargs);
@@ -272,11 +286,11 @@ int object_method_dispatch(struct engine *e, const struct class_def *c, const ch
 
 void object_methods_list(const struct class_def *c, struct json_object *out)
 {
-	static const char *const class_ops[] = { "get_all", "get_all_records", "get_record", "get_by_uuid",
-						 "get_by_name_label" };
+	static const char *const class_ops[] = { "get_all", "get_all_records", "get_all_records_fields",
+						 "get_record", "get_by_uuid", "get_by_name_label" };
 	char name[160];
-	for (size_t i = 0; i < 5; i++) {
-		if (i == 4 && !class_def_field(c, "name_label"))
+	for (size_t i = 0; i < sizeof(class_ops) / sizeof(class_ops[0]); i++) {
+		if (strcmp(class_ops[i], "get_by_name_label") == 0 && !class_def_field(c, "name_label"))
 			continue;
 		snprintf(name, sizeof(name), "%s.%s", c->info.name, class_ops[i]);
 		json_object_array_add(out, json_object_new_string(name));

@@ -13,13 +13,47 @@
 #include "store/store.h"
 
 /* Per-class SQL, built once from the field table. */
+/* A stored field's default, ready to bind. */
+struct column_default {
+	int64_t i;
+	double d;
+	char *text;
+};
+
 struct class_sql {
 	char *select_all;  /* SELECT ref, <stored> FROM T */
 	char *select_one;  /* ... WHERE ref = ? */
 	char *insert;      /* INSERT INTO T (ref, <stored>) VALUES (?, ...) */
 	const struct field_def **stored;
+	struct column_default *defaults; /* parallel to stored */
 	size_t nstored;
 };
+
+static struct column_default default_of(const struct field_def *f)
+{
+	struct json_object *d = field_default(f);
+	struct column_default out = { 0 };
+	switch (f->info.type) {
+	case XVM_TYPE_INT: out.i = json_object_get_int64(d); break;
+	case XVM_TYPE_BOOL: out.i = json_object_get_boolean(d); break;
+	case XVM_TYPE_FLOAT: out.d = json_object_get_double(d); break;
+	case XVM_TYPE_SET:
+	case XVM_TYPE_MAP: out.text = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN)); break;
+	default: out.text = strdup(json_object_get_string(d));
+	}
+	json_object_put(d);
+	return out;
+}
+
+static void bind_default(sqlite3_stmt *st, int idx, const struct field_def *f, const struct column_default *d)
+{
+	switch (f->info.type) {
+	case XVM_TYPE_INT:
+	case XVM_TYPE_BOOL: sqlite3_bind_int64(st, idx, d->i); break;
+	case XVM_TYPE_FLOAT: sqlite3_bind_double(st, idx, d->d); break;
+	default: sqlite3_bind_text(st, idx, d->text, -1, SQLITE_STATIC);
+	}
+}
 
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 static struct class_sql *sqls;
@@ -35,12 +69,14 @@ static void build_sql(void)
 		for (const struct field_def *f = c->fields; f->info.name; f++)
 			nf++;
 		q->stored = calloc(nf, sizeof(*q->stored));
+		q->defaults = calloc(nf, sizeof(*q->defaults));
 		char *cols = NULL, *marks = NULL;
 		size_t lc = 0, lm = 0;
 		FILE *fc = open_memstream(&cols, &lc), *fm = open_memstream(&marks, &lm);
 		for (const struct field_def *f = c->fields; f->info.name; f++) {
 			if (!field_is_stored(f))
 				continue;
+			q->defaults[q->nstored] = default_of(f);
 			q->stored[q->nstored++] = f;
 			fprintf(fc, ", \"%s\"", f->info.name);
 			fputs(", ?", fm);
@@ -143,8 +179,44 @@ static int complete_record(struct engine *e, const struct class_def *c, const ch
 			json_object_object_add(rec, f->info.name, field_default(f));
 		}
 	}
-	if (c->compute)
-		c->compute(e, rec);
+	if (c->compute) {
+		struct json_object *ctx = c->compute_context ? c->compute_context(e) : NULL;
+		c->compute(e, ctx, ref, rec);
+		json_object_put(ctx);
+	}
+	return 0;
+}
+
+/* An object outside the store, or HANDLE_INVALID. */
+static int read_virtual(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
+{
+	struct json_object *all, *rec;
+	int r = c->virtual_records ? c->virtual_records(e, &all) : rec_handle_invalid(c, ref);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(all, ref, &rec)) {
+		*ret = json_object_get(rec);
+	} else {
+		r = rec_handle_invalid(c, ref);
+	}
+	json_object_put(all);
+	return r;
+}
+
+/* Appends to refs the virtual objects whose field equals value (NULL: all). */
+static int find_virtual(struct engine *e, const struct class_def *c, const char *field, const char *value,
+			struct json_object *refs)
+{
+	struct json_object *all;
+	int r = c->virtual_records ? c->virtual_records(e, &all) : 0;
+	if (r < 0 || !c->virtual_records)
+		return r;
+	json_object_object_foreach(all, ref, rec) {
+		struct json_object *v;
+		if (!field || (json_object_object_get_ex(rec, field, &v) && strcmp(json_object_get_string(v), value) == 0))
+			json_object_array_add(refs, json_object_new_string(ref));
+	}
+	json_object_put(all);
 	return 0;
 }
 
@@ -165,9 +237,7 @@ int rec_insert(struct engine *e, const struct class_def *c, const char *ref, str
 			uuid_generate_str(uuid);
 			sqlite3_bind_text(st, (int)i + 2, uuid, -1, SQLITE_STATIC);
 		} else {
-			struct json_object *d = field_default(f);
-			bind_value(st, (int)i + 2, f, d);
-			json_object_put(d);
+			bind_default(st, (int)i + 2, f, &q->defaults[i]);
 		}
 	}
 	int rc = sqlite3_step(st);
@@ -189,7 +259,7 @@ int rec_read(struct engine *e, const struct class_def *c, const char *ref, struc
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		return rec_handle_invalid(c, ref);
+		return read_virtual(e, c, ref, ret);
 	if (rc != SQLITE_ROW)
 		return store_error(e->store, "read");
 	struct json_object *rec = row_record(st, q);
@@ -200,6 +270,23 @@ int rec_read(struct engine *e, const struct class_def *c, const char *ref, struc
 		return r;
 	}
 	*ret = rec;
+	return 0;
+}
+
+int rec_read_stored(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
+{
+	const struct class_sql *q = sql_for(c);
+	sqlite3_stmt *st = store_stmt(e->store, q->select_one);
+	if (!st)
+		return -XVM_ERR_STORE_ERROR;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return rec_handle_invalid(c, ref);
+	if (rc != SQLITE_ROW)
+		return store_error(e->store, "read");
+	*ret = row_record(st, q);
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -282,10 +369,93 @@ int rec_read_all(struct engine *e, const struct class_def *c, struct json_object
 		}
 	}
 	if (r == 0 && c->compute) {
-		json_object_object_foreach(all, ref, rec) {
-			(void)ref;
-			c->compute(e, rec);
+		struct json_object *ctx = c->compute_context ? c->compute_context(e) : NULL;
+		json_object_object_foreach(all, ref, rec)
+			c->compute(e, ctx, ref, rec);
+		json_object_put(ctx);
+	}
+	struct json_object *extra;
+	if (r == 0 && c->virtual_records && (r = c->virtual_records(e, &extra)) == 0) {
+		json_object_object_foreach(extra, vref, vrec)
+			json_object_object_add(all, vref, json_object_get(vrec));
+		json_object_put(extra);
+	}
+	if (r < 0) {
+		json_object_put(all);
+		return r;
+	}
+	*ret = all;
+	return 0;
+}
+
+static void project(struct json_object *records, struct json_object *fields)
+{
+	json_object_object_foreach(records, ref, rec) {
+		(void)ref;
+		struct json_object *kept = json_object_new_object(), *v;
+		for (size_t i = 0; i < json_object_array_length(fields); i++) {
+			const char *name = json_object_get_string(json_object_array_get_idx(fields, i));
+			if (json_object_object_get_ex(rec, name, &v))
+				json_object_object_add(kept, name, json_object_get(v));
 		}
+		json_object_object_add(records, ref, kept);
+	}
+}
+
+int rec_read_all_fields(struct engine *e, const struct class_def *c, struct json_object *fields,
+			struct json_object **ret)
+{
+	bool computed = false;
+	size_t n = json_object_array_length(fields);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(fields, i));
+		const struct field_def *f = class_def_field(c, name);
+		if (!f)
+			return ERR2(XVM_ERR_INVALID_VALUE, "fields", name ? name : "", "%s has no field '%s'",
+				    c->info.name, name ? name : "");
+		computed |= (f->flags & FIELD_COMPUTED) != 0;
+	}
+	/* Computed fields need whole records; stored and reverse ones do not. */
+	if (computed || c->virtual_records) {
+		int r = rec_read_all(e, c, ret);
+		if (r == 0)
+			project(*ret, fields);
+		return r;
+	}
+	char *sql = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&sql, &len);
+	fputs("SELECT ref", mf);
+	for (size_t i = 0; i < n; i++) {
+		const struct field_def *f = class_def_field(c, json_object_get_string(json_object_array_get_idx(fields, i)));
+		if (field_is_stored(f))
+			fprintf(mf, ", \"%s\"", f->info.name);
+	}
+	fprintf(mf, " FROM \"%s\"", c->info.name);
+	fclose(mf);
+	sqlite3_stmt *st = store_stmt(e->store, sql);
+	free(sql);
+	if (!st)
+		return -XVM_ERR_STORE_ERROR;
+	struct json_object *all = json_object_new_object();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct json_object *rec = json_object_new_object();
+		int col = 1;
+		for (size_t i = 0; i < n; i++) {
+			const struct field_def *f =
+				class_def_field(c, json_object_get_string(json_object_array_get_idx(fields, i)));
+			if (field_is_stored(f))
+				json_object_object_add(rec, f->info.name, column_value(st, col++, f));
+		}
+		json_object_object_add(all, (const char *)sqlite3_column_text(st, 0), rec);
+	}
+	sqlite3_reset(st);
+	int r = rc == SQLITE_DONE ? 0 : store_error(e->store, "read");
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct field_def *f = class_def_field(c, json_object_get_string(json_object_array_get_idx(fields, i)));
+		if (f->flags & FIELD_REVERSE)
+			r = add_reverse_all(e, f, all);
 	}
 	if (r < 0) {
 		json_object_put(all);
@@ -377,13 +547,21 @@ static int collect_refs(struct engine *e, sqlite3_stmt *st, struct json_object *
 int rec_find(struct engine *e, const struct class_def *c, const char *field, const char *value,
 	     struct json_object **refs)
 {
-	char sql[160];
-	snprintf(sql, sizeof(sql), "SELECT ref FROM \"%s\" WHERE \"%s\" = ?", c->info.name, field);
+	char sql[256];
+	/* For references the extra term lets SQLite use the partial index that
+	 * leaves null references out (see store/schema.c). */
+	const struct field_def *f = class_def_field(c, field);
+	bool is_ref = f && f->info.type == XVM_TYPE_REF;
+	snprintf(sql, sizeof(sql), "SELECT ref FROM \"%s\" WHERE \"%s\" = ?%s%s%s", c->info.name, field,
+		 is_ref ? " AND \"" : "", is_ref ? field : "", is_ref ? "\" != 'OpaqueRef:NULL'" : "");
 	sqlite3_stmt *st = store_stmt(e->store, sql);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	return collect_refs(e, st, refs);
+	int r = collect_refs(e, st, refs);
+	if (r == 0 && (r = find_virtual(e, c, field, value, *refs)) < 0)
+		json_object_put(*refs);
+	return r;
 }
 
 int rec_find_one(struct engine *e, const struct class_def *c, const char *field, const char *value,
@@ -407,5 +585,8 @@ int rec_all_refs(struct engine *e, const struct class_def *c, struct json_object
 	sqlite3_stmt *st = store_stmt(e->store, sql);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
-	return collect_refs(e, st, refs);
+	int r = collect_refs(e, st, refs);
+	if (r == 0 && (r = find_virtual(e, c, NULL, NULL, *refs)) < 0)
+		json_object_put(*refs);
+	return r;
 }

@@ -17,11 +17,17 @@ struct engine;
 int rec_insert(struct engine *e, const struct class_def *c, const char *ref, struct json_object *fields);
 /* The full record: stored, reverse and computed fields. HANDLE_INVALID if none. */
 int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret);
+/* The stored fields only: no reverse or computed ones; cheaper. */
+int rec_read_stored(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret);
 /* Only the stored fields named in `fields` (NULL-terminated); cheaper. */
 int rec_read_fields(struct engine *e, const struct class_def *c, const char *ref,
 		    const char *const *fields, struct json_object **ret);
 /* All records of the class, as a map ref -> record. */
 int rec_read_all(struct engine *e, const struct class_def *c, struct json_object **ret);
+/* All records, with only the fields named in the JSON array `fields`;
+ * much cheaper than whole records when they are stored fields. */
+int rec_read_all_fields(struct engine *e, const struct class_def *c, struct json_object *fields,
+			struct json_object **ret);
 /* Writes stored fields from `fields` (borrowed; names must be stored fields). */
 int rec_update(struct engine *e, const struct class_def *c, const char *ref, struct json_object *fields);
 int rec_delete(struct engine *e, const struct class_def *c, const char *ref);

@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include "lifecycle/inflight.h"
+#include "objects/registry.h"
+
 static const char *const task_operations[] = { "cancel", "destroy", NULL };
 static const char *const task_status[] = { "pending", "success", "failure", "cancelling", "cancelled", NULL };
 
@@ -28,7 +31,29 @@ static const struct field_def task_fields[] = {
 	FIELDS_END
 };
 
-static void task_compute(struct engine *e, struct json_object *rec)
+static void task_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec);
+
+/* Operations in flight show as pending tasks. */
+static int task_inflight_records(struct engine *e, struct json_object **ret)
+{
+	struct json_object *by_object, *tasks;
+	int r = inflight_read(e, &by_object, &tasks);
+	if (r < 0)
+		return r;
+	json_object_put(by_object);
+	/* Give them every field, as stored tasks have. */
+	json_object_object_foreach(tasks, ref, rec) {
+		(void)ref;
+		for (const struct field_def *f = class_task.fields; f->info.name; f++)
+			if (!json_object_object_get_ex(rec, f->info.name, NULL))
+				json_object_object_add(rec, f->info.name, field_default(f));
+		task_compute(e, NULL, ref, rec);
+	}
+	*ret = tasks;
+	return 0;
+}
+
+static void task_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec)
 {
 	struct json_object *ops = json_object_new_array(), *st;
 	if (json_object_object_get_ex(rec, "status", &st) &&
@@ -41,4 +66,5 @@ const struct class_def class_task = {
 	.info = { .name = "task", .description = "An operation and its outcome" },
 	.fields = task_fields,
 	.compute = task_compute,
+	.virtual_records = task_inflight_records,
 };

@@ -7,6 +7,7 @@
 
 #include "core/error_internal.h"
 #include "lifecycle/allowed_ops.h"
+#include "lifecycle/inflight.h"
 #include "objects/class.h"
 
 static const char *const power_states[] = { "Halted", "Paused", "Running", "Suspended", NULL };
@@ -26,7 +27,7 @@ const char *const operations_vm[] = {
 static const struct field_def vm_fields[] = {
 	UUID_FIELD,
 	{ ALLOWED_OPS(operations_vm) },
-	{ CURRENT_OPS },
+	{ CURRENT_OPS, .flags = FIELD_COMPUTED },
 	NAME_FIELDS,
 	{ ENUM("power_state", power_states, Q_RO, "Current power state"), .default_json = "\"Halted\"" },
 	{ INT("user_version", Q_RW, "Creator-defined version number"), .default_json = "1" },
@@ -129,14 +130,25 @@ static int vm_check(struct engine *e, const char *ref, struct json_object *rec)
 	return vm_check_constraints(ref, rec);
 }
 
-static void vm_compute(struct engine *e, struct json_object *rec)
+static struct json_object *vm_compute_context(struct engine *e)
 {
+	struct json_object *by_object = NULL;
+	return inflight_read(e, &by_object, NULL) == 0 ? by_object : NULL;
+}
+
+static void vm_compute(struct engine *e, struct json_object *inflight, const char *ref, struct json_object *rec)
+{
+	struct json_object *ops;
+	json_object_object_add(rec, "current_operations",
+			       inflight && json_object_object_get_ex(inflight, ref, &ops) ? json_object_get(ops)
+											: json_object_new_object());
 	allowed_ops_fill_vm(rec);
 }
 
 const struct class_def class_vm = {
 	.info = { .name = "VM", .description = "A virtual machine, a template or a snapshot" },
 	.fields = vm_fields,
+	.compute_context = vm_compute_context,
 	.compute = vm_compute,
 	.check = vm_check,
 };

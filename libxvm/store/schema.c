@@ -179,9 +179,31 @@ static char *default_literal(const struct field_def *f)
 	return out;
 }
 
+/* Indexes serve the lookups the engine makes: by uuid and name, and by the
+ * references that reverse fields follow (VBD.VM for VM.VBDs). Those are
+ * partial, leaving out null references, so that the common object that
+ * points nowhere costs no index write. Every other index would only slow
+ * each write down. */
+enum index_kind { INDEX_NONE, INDEX_FULL, INDEX_UNIQUE, INDEX_NON_NULL };
+
+static enum index_kind field_index(const struct class_def *c, const struct field_def *f)
+{
+	const char *n = f->info.name;
+	if (strcmp(n, "uuid") == 0)
+		return INDEX_UNIQUE;
+	if (strcmp(n, "name_label") == 0)
+		return INDEX_FULL;
+	for (size_t i = 0; i < class_def_count(); i++)
+		for (const struct field_def *g = class_def_at(i)->fields; g->info.name; g++)
+			if ((g->flags & FIELD_REVERSE) && strcmp(g->reverse_class, c->info.name) == 0 &&
+			    strcmp(g->reverse_field, n) == 0)
+				return INDEX_NON_NULL;
+	return INDEX_NONE;
+}
+
 static int reconcile_class(struct store *s, const struct class_def *c)
 {
-	int r = exec_fmt(s, "CREATE TABLE IF NOT EXISTS \"%s\" (ref TEXT PRIMARY KEY NOT NULL)", c->info.name);
+	int r = exec_fmt(s, "CREATE TABLE IF NOT EXISTS \"%s\" (ref TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID", c->info.name);
 	for (const struct field_def *f = c->fields; r == 0 && f->info.name; f++) {
 		if (!field_is_stored(f))
 			continue;
@@ -194,12 +216,13 @@ static int reconcile_class(struct store *s, const struct class_def *c)
 		r = exec_fmt(s, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s NOT NULL DEFAULT %s", c->info.name,
 			     f->info.name, schema_column_type(f->info.type), def);
 		free(def);
-		/* Lookups by uuid, name and domain, and the reverse relations, are indexed. */
-		if (r == 0 && (strcmp(f->info.name, "uuid") == 0 || strcmp(f->info.name, "name_label") == 0 ||
-			       strcmp(f->info.name, "domid") == 0 || f->info.type == XVM_TYPE_REF))
-			r = exec_fmt(s, "CREATE %s INDEX IF NOT EXISTS \"idx:%s.%s\" ON \"%s\"(\"%s\")",
-				     strcmp(f->info.name, "uuid") == 0 ? "UNIQUE" : "", c->info.name,
-				     f->info.name, c->info.name, f->info.name);
+		enum index_kind ix = field_index(c, f);
+		if (r == 0 && ix != INDEX_NONE)
+			r = exec_fmt(s, "CREATE %s INDEX IF NOT EXISTS \"idx:%s.%s\" ON \"%s\"(\"%s\") %s%s%s",
+				     ix == INDEX_UNIQUE ? "UNIQUE" : "", c->info.name, f->info.name, c->info.name,
+				     f->info.name, ix == INDEX_NON_NULL ? "WHERE \"" : "",
+				     ix == INDEX_NON_NULL ? f->info.name : "",
+				     ix == INDEX_NON_NULL ? "\" != 'OpaqueRef:NULL'" : "");
 	}
 	return r;
 }

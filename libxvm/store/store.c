@@ -13,6 +13,7 @@
 
 #define STMT_CACHE_SIZE 512 /* power of two */
 
+
 struct stmt_slot {
 	char *sql;
 	sqlite3_stmt *stmt;
@@ -148,7 +149,8 @@ void store_rollback(struct store *s)
 {
 	if (!s->in_tx)
 		return;
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (exec(s, "ROLLBACK") < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
 	pthread_mutex_unlock(&s->lock);
 }
