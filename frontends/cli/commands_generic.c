@@ -69,9 +69,11 @@ int cli_run_list(struct cli_ctx *ctx)
 	if (r)
 		return r;
 	struct json_object *all;
-	if (xvm_object_get_all_records(ctx->conn, ctx->cls->name, &all) < 0) {
+	const struct cli_param *p = cli_args_get(ctx->args, "params");
+	bool every_field = p && strcmp(p->value, "all") == 0;
+	if ((r = cli_fetch_records(ctx, every_field ? NULL : fields, nfields, &all))) {
 		free(fields);
-		return cli_api_error();
+		return r;
 	}
 	size_t n = 0, cap = (size_t)json_object_object_length(all);
 	struct json_object **records = calloc(cap ? cap : 1, sizeof(*records));
@@ -126,6 +128,7 @@ static int named_field(struct cli_ctx *ctx, unsigned need, const struct xvm_fiel
 {
 	const char *name = cli_args_get(ctx->args, "param-name")->value;
 	const struct xvm_field_info *f = cli_field_lookup(ctx->cls, name);
+	*out = NULL;
 	if (!f)
 		return cli_usage(ctx, "%s has no field '%s'", ctx->cls->name, name);
 	if ((need & NEED_RW) && f->qualifier != XVM_QUAL_RW)
@@ -218,6 +221,7 @@ static int assignment(struct cli_ctx *ctx, const struct cli_param *p, const stru
 {
 	char err[512];
 	const struct xvm_field_info *f = cli_field_lookup(ctx->cls, p->name);
+	*value = NULL;
 	if (!f)
 		return cli_usage(ctx, "unknown parameter '%s'", p->name);
 	if (f->qualifier != XVM_QUAL_RW)
@@ -225,7 +229,6 @@ static int assignment(struct cli_ctx *ctx, const struct cli_param *p, const stru
 	if (p->key && f->type != XVM_TYPE_MAP)
 		return cli_usage(ctx, "'%s' is not a map: '%s:%s' is not valid", p->name, p->name, p->key);
 	*field = f;
-	*value = NULL;
 	if (p->key)
 		return CLI_EXIT_OK;
 	if (cli_convert_value(f, p->value, value, err, sizeof(err)) < 0)

@@ -39,9 +39,8 @@ static void usage(void)
 	puts("\nCommands (`xvm help COMMAND` describes one, `xvm help --all` every one):");
 	int col = 0;
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
-		int w = (int)strlen(c->name) + 2;
-		if (col + w > 78) {
-			putchar('\n');
+		if (col && col + (int)strlen(c->name) + 2 > 78) {
+			puts(",");
 			col = 0;
 		}
 		col += printf("%s%s", col ? ", " : "  ", c->name);

@@ -28,11 +28,12 @@ static void put_scalar(FILE *out, const struct xvm_field_info *f, enum xvm_type 
 	const char *s = json_object_get_string(v);
 	switch (t) {
 	case XVM_TYPE_REF:
-		fputs(resolve ? resolve(data, f->ref_class, s) : s, out);
+		fputs(resolve ? resolve(data, f->ref_class, s) : s ? s : "", out);
 		break;
 	case XVM_TYPE_ENUM:
+		/* xe shows power states lower-cased; set elements (operations) keep their case. */
 		for (; s && *s; s++)
-			fputc(tolower((unsigned char)*s), out);
+			fputc(f->type == XVM_TYPE_ENUM ? tolower((unsigned char)*s) : *s, out);
 		break;
 	case XVM_TYPE_BOOL:
 		fputs(json_object_get_boolean(v) ? "true" : "false", out);
@@ -43,14 +44,9 @@ static void put_scalar(FILE *out, const struct xvm_field_info *f, enum xvm_type 
 	}
 }
 
-char *cli_value_text(const struct xvm_field_info *f, struct json_object *v,
-		     cli_ref_resolver resolve, void *data)
+static void put_value(FILE *out, const struct xvm_field_info *f, struct json_object *v,
+		      cli_ref_resolver resolve, void *data)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	if (!out)
-		return NULL;
 	if (f->type == XVM_TYPE_MAP && json_object_is_type(v, json_type_object)) {
 		const char *sep = "";
 		json_object_object_foreach(v, key, val) {
@@ -67,6 +63,17 @@ char *cli_value_text(const struct xvm_field_info *f, struct json_object *v,
 	} else {
 		put_scalar(out, f, f->type, v, resolve, data);
 	}
+}
+
+char *cli_value_text(const struct xvm_field_info *f, struct json_object *v,
+		     cli_ref_resolver resolve, void *data)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	put_value(out, f, v, resolve, data);
 	fclose(out);
 	return buf;
 }
@@ -88,34 +95,46 @@ struct json_object *cli_value_json(const struct xvm_field_info *f, struct json_o
 	return arr;
 }
 
+/* labels[i]: "name ( RW)" for fields[i], computed once for all records. */
 static void print_text_record(FILE *out, const struct xvm_field_info *const *fields, size_t nfields,
-			      struct json_object *rec, cli_ref_resolver resolve, void *data)
+			      char *const *labels, struct json_object *rec, cli_ref_resolver resolve, void *data)
 {
-	char **labels = calloc(nfields, sizeof(*labels));
 	int width = 0;
-	if (!labels)
-		return;
-	for (size_t i = 0; i < nfields; i++) {
-		if (!json_object_object_get_ex(rec, fields[i]->name, NULL))
-			continue;
-		char *name = cli_field_name(fields[i]);
-		if (asprintf(&labels[i], "%s %s", name, cli_field_marker(fields[i])) < 0)
-			labels[i] = NULL;
-		free(name);
-		if (labels[i] && (int)strlen(labels[i]) > width)
+	for (size_t i = 0; i < nfields; i++)
+		if (json_object_object_get_ex(rec, fields[i]->name, NULL) && (int)strlen(labels[i]) > width)
 			width = (int)strlen(labels[i]);
-	}
 	bool first = true;
 	for (size_t i = 0; i < nfields; i++) {
 		struct json_object *v;
-		if (!labels[i] || !json_object_object_get_ex(rec, fields[i]->name, &v))
+		if (!json_object_object_get_ex(rec, fields[i]->name, &v))
 			continue;
-		char *text = cli_value_text(fields[i], v, resolve, data);
-		fprintf(out, first ? "%-*s: %s\n" : "%*s: %s\n", width, labels[i], text ? text : "");
-		free(text);
-		free(labels[i]);
+		fprintf(out, first ? "%-*s: " : "%*s: ", width, labels[i]);
+		put_value(out, fields[i], v, resolve, data);
+		fputc('\n', out);
 		first = false;
 	}
+}
+
+static void print_text(FILE *out, const struct xvm_field_info *const *fields, size_t nfields,
+		       struct json_object *const *records, size_t nrecords,
+		       cli_ref_resolver resolve, void *data)
+{
+	char **labels = calloc(nfields ? nfields : 1, sizeof(*labels));
+	size_t ok = 0;
+	for (; labels && ok < nfields; ok++) {
+		char *name = cli_field_name(fields[ok]);
+		int r = asprintf(&labels[ok], "%s %s", name, cli_field_marker(fields[ok]));
+		free(name);
+		if (r < 0)
+			break;
+	}
+	for (size_t r = 0; ok == nfields && r < nrecords; r++) {
+		if (r)
+			fputc('\n', out);
+		print_text_record(out, fields, nfields, labels, records[r], resolve, data);
+	}
+	for (size_t i = 0; labels && i < ok; i++)
+		free(labels[i]);
 	free(labels);
 }
 
@@ -127,11 +146,8 @@ static void print_minimal(FILE *out, const struct xvm_field_info *const *fields,
 		struct json_object *v;
 		if (r)
 			fputc(',', out);
-		if (!json_object_object_get_ex(records[r], fields[0]->name, &v))
-			continue;
-		char *text = cli_value_text(fields[0], v, resolve, data);
-		fputs(text ? text : "", out);
-		free(text);
+		if (json_object_object_get_ex(records[r], fields[0]->name, &v))
+			put_value(out, fields[0], v, resolve, data);
 	}
 	fputc('\n', out);
 }
@@ -167,11 +183,7 @@ void cli_print_records(FILE *out, enum cli_format fmt, const struct xvm_field_in
 		json_object_put(arr);
 		return;
 	}
-	for (size_t r = 0; r < nrecords; r++) {
-		if (r)
-			fputc('\n', out);
-		print_text_record(out, fields, nfields, records[r], resolve, data);
-	}
+	print_text(out, fields, nfields, records, nrecords, resolve, data);
 }
 
 void cli_print_value(FILE *out, enum cli_format fmt, const struct xvm_field_info *f,
@@ -183,7 +195,6 @@ void cli_print_value(FILE *out, enum cli_format fmt, const struct xvm_field_info
 		json_object_put(j);
 		return;
 	}
-	char *text = cli_value_text(f, v, resolve, data);
-	fprintf(out, "%s\n", text ? text : "");
-	free(text);
+	put_value(out, f, v, resolve, data);
+	fputc('\n', out);
 }

@@ -26,7 +26,7 @@ typedef const char *(*cli_ref_resolver)(void *data, const char *cls, const char 
 /* "( RO)", "( RW)", "(MRO)", "(MRW)", "(SRO)" or "(SRW)". */
 const char *cli_field_marker(const struct xvm_field_info *f);
 
-/* One value as text (free() it); enums lower-cased as xe shows them. */
+/* One value as text (free() it); enum fields lower-cased as xe shows them. */
 char *cli_value_text(const struct xvm_field_info *f, struct json_object *v,
 		     cli_ref_resolver resolve, void *data);
 

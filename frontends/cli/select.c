@@ -123,6 +123,25 @@ int cli_select_check(struct cli_ctx *ctx)
 	return CLI_EXIT_OK;
 }
 
+int cli_fetch_records(struct cli_ctx *ctx, const struct xvm_field_info *const *fields, size_t nfields,
+		      struct json_object **records)
+{
+	if (!fields)
+		return xvm_object_get_all_records(ctx->conn, ctx->cls->name, records) < 0 ? cli_api_error()
+											 : CLI_EXIT_OK;
+	const char **names = calloc(nfields + ctx->nfilters + 1, sizeof(*names));
+	if (!names)
+		return cli_fail("out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < nfields; i++)
+		names[n++] = fields[i]->name;
+	for (size_t i = 0; i < ctx->nfilters; i++)
+		names[n++] = ctx->filters[i].field->name;
+	int r = xvm_object_get_all_records_fields(ctx->conn, ctx->cls->name, names, records);
+	free(names);
+	return r < 0 ? cli_api_error() : CLI_EXIT_OK;
+}
+
 static int too_many(struct cli_ctx *ctx, size_t n)
 {
 	if (n == 0)
@@ -137,8 +156,10 @@ static int too_many(struct cli_ctx *ctx, size_t n)
 static int select_filtered(struct cli_ctx *ctx, struct json_object **refs)
 {
 	struct json_object *records;
-	if (xvm_object_get_all_records(ctx->conn, ctx->cls->name, &records) < 0)
-		return cli_api_error();
+	const struct xvm_field_info *uuid = xvm_class_field(ctx->cls, "uuid");
+	int fr = cli_fetch_records(ctx, &uuid, 1, &records);
+	if (fr)
+		return fr;
 	struct json_object *out = json_object_new_array();
 	json_object_object_foreach(records, ref, rec)
 		if (cli_filters_match(ctx, rec))

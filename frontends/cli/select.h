@@ -19,6 +19,13 @@ int cli_filters_compile(struct cli_ctx *ctx);
 void cli_filters_clear(struct cli_ctx *ctx);
 bool cli_filters_match(struct cli_ctx *ctx, struct json_object *record);
 
+/*
+ * All records of ctx->cls with the given fields and those the filters look
+ * at: one call, fetching no more than is shown (fields NULL: whole records).
+ */
+int cli_fetch_records(struct cli_ctx *ctx, const struct xvm_field_info *const *fields, size_t nfields,
+		      struct json_object **records);
+
 /* Static check of a CLI_CMD_SELECT command's selection. */
 int cli_select_check(struct cli_ctx *ctx);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error_internal.h"
 #include "core/log.h"
@@ -194,6 +195,10 @@ int store_meta_set(struct store *s, const char *key, const char *value)
 static int configure(struct store *s)
 {
 	sqlite3_busy_timeout(s->db, 30000);
+	/* SQLite checkpoints (and fsyncs) when the last connection closes: a
+	 * short-lived CLI would pay that on every run. Writers' automatic
+	 * checkpoints keep the WAL bounded instead. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* The first statement that reads the file tells a database from junk. */
 	const char *pragmas[] = {
 		"PRAGMA journal_mode=WAL",
@@ -201,9 +206,16 @@ static int configure(struct store *s)
 		"PRAGMA foreign_keys=OFF",
 		"PRAGMA temp_store=MEMORY",
 	};
-	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++)
-		if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK)
+	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		/* Switching a new database to WAL takes an exclusive lock that the
+		 * busy handler does not wait for: processes creating the store at
+		 * the same moment retry. */
+		int rc, tries = 0;
+		while ((rc = sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL)) == SQLITE_BUSY && tries++ < 3000)
+			usleep(10000);
+		if (rc != SQLITE_OK)
 			return store_error(s, pragmas[i]);
+	}
 	return 0;
 }
 
