@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "lifecycle/allowed_ops.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "core/error_internal.h"
 
 #define H (1u << VM_HALTED)
 #define P (1u << VM_PAUSED)
@@ -104,4 +108,18 @@ void allowed_ops_fill_vm(struct json_object *rec)
 		json_object_array_add(ops, json_object_new_string(rules[i].op));
 	}
 	json_object_object_add(rec, "allowed_operations", ops);
+}
+
+int vm_bad_power_state(const char *ref, const char *label, const char *expected, const char *actual,
+		       const char *doing)
+{
+	char exp[16], act[16];
+	snprintf(exp, sizeof(exp), "%s", expected);
+	snprintf(act, sizeof(act), "%s", actual);
+	for (char *p = exp; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (char *p = act; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return ERR3(XVM_ERR_VM_BAD_POWER_STATE, ref, exp, act, "VM %s must be %s to %s; it is %s", label, exp,
+		    doing, act);
 }

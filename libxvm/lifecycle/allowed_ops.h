@@ -18,6 +18,11 @@ bool vm_op_allowed_in(const char *op, enum vm_power p);
 /* The state op needs, for VM_BAD_POWER_STATE's `expected` ("Halted", ...). */
 const char *vm_op_expected_state(const char *op);
 
+/* Sets VM_BAD_POWER_STATE [vm, expected, actual], the states lower-case as
+ * xapi sends them; `doing` completes "VM NAME must be EXPECTED to ...". */
+int vm_bad_power_state(const char *ref, const char *label, const char *expected, const char *actual,
+		       const char *doing);
+
 /* Sets the record's allowed_operations from its power_state, template flags,
  * operations in flight and blocked_operations. */
 void allowed_ops_fill_vm(struct json_object *rec);

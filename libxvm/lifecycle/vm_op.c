@@ -25,10 +25,8 @@ static int check_allowed(struct vm_op *op, unsigned flags)
 		return ERR1(XVM_ERR_VM_IS_TEMPLATE, op->ref, "%s is a template: it cannot %s",
 			    rec_str(op->rec, "name_label"), op->name);
 	if (!(flags & VM_OP_ANY_STATE) && !vm_op_allowed_in(op->name, op->power))
-		return ERR3(XVM_ERR_VM_BAD_POWER_STATE, op->ref, vm_op_expected_state(op->name),
-			    vm_power_name(op->power), "VM %s must be %s to %s; it is %s",
-			    rec_str(op->rec, "name_label"), vm_op_expected_state(op->name), op->name,
-			    vm_power_name(op->power));
+		return vm_bad_power_state(op->ref, rec_str(op->rec, "name_label"), vm_op_expected_state(op->name),
+					  vm_power_name(op->power), op->name);
 	struct json_object *blocked, *reason;
 	if (json_object_object_get_ex(op->rec, "blocked_operations", &blocked) &&
 	    json_object_object_get_ex(blocked, op->name, &reason))

@@ -275,9 +275,8 @@ int vm_simulate_guest_action(struct engine *e, const char *ref, const char *acti
 	if (r < 0)
 		return r;
 	if (op.power != VM_RUNNING) {
-		r = ERR3(XVM_ERR_VM_BAD_POWER_STATE, ref, "Running", vm_power_name(op.power),
-			 "only a running guest can act on its own; VM %s is %s", name_of(&op),
-			 vm_power_name(op.power));
+		r = vm_bad_power_state(ref, name_of(&op), "Running", vm_power_name(op.power),
+				       "act on its own (only a running guest can)");
 		return fail(&op, r);
 	}
 	struct xvm_hc_guest_action act = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid,

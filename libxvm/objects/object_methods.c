@@ -9,6 +9,7 @@
 #include "core/error_internal.h"
 #include "core/methods.h"
 #include "core/util.h"
+#include "lifecycle/allowed_ops.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -205,8 +206,10 @@ static int modify_field(struct engine *e, const struct class_def *c, const struc
 	if ((f->flags & FIELD_HALTED_ONLY)) {
 		const char *power = json_object_get_string(json_object_object_get(rec, "power_state"));
 		if (strcmp(power, "Halted") != 0) {
-			r = ERR3(XVM_ERR_VM_BAD_POWER_STATE, ref, "Halted", power,
-				 "%s can only change while the VM is Halted; it is %s", f->info.name, power);
+			char doing[96];
+			snprintf(doing, sizeof(doing), "change %s", f->info.name);
+			r = vm_bad_power_state(ref, json_object_get_string(json_object_object_get(rec, "name_label")),
+					       "Halted", power, doing);
 			goto out;
 		}
 	}

@@ -53,7 +53,8 @@ def test_bad_power_state_changes_nothing(xvm, cmd, state):
     err = xvm.fails(1, cmd, "vm=h")
     assert err.startswith("Error: VM_BAD_POWER_STATE: "), err
     assert "\nParameters: " in err
-    assert "Halted" in err.split("Parameters: ")[1]
+    params = err.split("Parameters: ")[1].strip().split(", ")
+    assert params[0].startswith("OpaqueRef:") and params[2] == "halted", params
     assert xvm.power(uuid) == state
     assert xvm.snapshot() == before
 
