@@ -31,7 +31,7 @@ static const struct {
 	[XVM_HC_DOMAIN_PAUSE]         = { "domain_pause", 0 },
 	[XVM_HC_DOMAIN_SHUTDOWN]      = { "domain_shutdown", 0 },
 	[XVM_HC_DOMAIN_DESTROY]       = { "domain_destroy", 0 },
-	[XVM_HC_DOMAIN_GET_INFO]      = { "domain_get_info", 0 },
+	[XVM_HC_DOMAIN_GET_INFO]      = { "domain_get_info", XVM_HC_F_INFO_BY_UUID },
 	[XVM_HC_DOMAIN_LIST]          = { "domain_list", 0 },
 	[XVM_HC_DOMAIN_SET_MEMORY]    = { "domain_set_memory", 0 },
 	[XVM_HC_DOMAIN_SET_VCPUS]     = { "domain_set_vcpus", 0 },

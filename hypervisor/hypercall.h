@@ -158,8 +158,8 @@ enum xvm_hc_domain_state {
 
 struct xvm_hc_domain_info {
 	struct xvm_hc_head head;
-	uint32_t domid;              /* in */
-	char uuid[XVM_UUID_STRLEN + 1];
+	uint32_t domid;              /* in; out with XVM_HC_F_INFO_BY_UUID */
+	char uuid[XVM_UUID_STRLEN + 1]; /* out; in with XVM_HC_F_INFO_BY_UUID */
 	enum xvm_hc_domain_state state;
 	enum xvm_hc_shutdown_reason shutdown_reason; /* when state is SHUTDOWN */
 	uint32_t vcpus_max;
@@ -281,6 +281,7 @@ struct xvm_hc_guest_action {
 
 /* Flags. */
 #define XVM_HC_F_CREATE_KEEP_ON_FAILURE (1u << 0) /* DOMAIN_CREATE: debugging */
+#define XVM_HC_F_INFO_BY_UUID (1u << 1)           /* DOMAIN_GET_INFO: find by uuid, not domid */
 
 /* --- Opening a backend -------------------------------------------------- */
 

@@ -147,8 +147,18 @@ static int domain_get_info_locked(struct sim *sim, void *arg)
 {
 	struct xvm_hc_domain_info *a = arg;
 	struct sim_slot *s;
-	int r = sim_lookup(sim, a->domid, false, &s);
+	int r;
 
+	if (a->head.flags & XVM_HC_F_INFO_BY_UUID) {
+		s = sim_table_find_uuid(sim->table, a->uuid);
+		if (!s) {
+			xvm_hv_set_error("no domain has uuid %.36s", a->uuid);
+			return -ESRCH;
+		}
+		r = 0;
+	} else {
+		r = sim_lookup(sim, a->domid, false, &s);
+	}
 	if (r == 0)
 		fill_info(s, sim_now_ns(), a);
 	return r;

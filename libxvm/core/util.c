@@ -112,7 +112,14 @@ bool datetime_valid(const char *s)
 	for (size_t i = 0; shape[i]; i++)
 		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
 			return false;
-	return true;
+	struct tm tm = { 0 };
+	if (!strptime(s, "%Y%m%dT%H:%M:%SZ", &tm))
+		return false;
+	/* strptime takes 31 February; a round trip through timegm does not. */
+	struct tm norm = tm;
+	time_t t = timegm(&norm);
+	return t != (time_t)-1 && norm.tm_mday == tm.tm_mday && norm.tm_mon == tm.tm_mon &&
+	       norm.tm_hour == tm.tm_hour && norm.tm_min == tm.tm_min && norm.tm_sec == tm.tm_sec;
 }
 
 int mkdir_p(const char *dir)

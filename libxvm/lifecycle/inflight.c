@@ -2,6 +2,7 @@
 #include "lifecycle/inflight.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,67 @@ void inflight_end(struct inflight *op)
 		lock_slot(op->fd, op->offset, F_UNLCK, F_OFD_SETLK);
 }
 
+/* Calls fn on each slot that holds a record, with its offset and whether a
+ * live operation holds it; stops when fn returns nonzero. */
+static int for_each_slot(struct engine *e, int (*fn)(struct engine *e, uint64_t offset, bool live,
+						     struct json_object *m, void *data),
+			 void *data)
+{
+	struct stat st;
+	if (fstat(e->oplock_fd, &st) < 0)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "cannot read the operations in flight: %s", strerror(errno));
+	uint64_t nslots = (uint64_t)st.st_size > SLOT_BASE ? ((uint64_t)st.st_size - SLOT_BASE) / SLOT_SIZE : 0;
+	if (nslots > MAX_SLOTS)
+		nslots = MAX_SLOTS;
+	char slot[SLOT_SIZE + 1];
+	for (uint64_t i = 0; i < nslots; i++) {
+		uint64_t offset = SLOT_BASE + i * SLOT_SIZE;
+		if (pread(e->oplock_fd, slot, SLOT_SIZE, (off_t)offset) != SLOT_SIZE || !slot[0])
+			continue;
+		slot[SLOT_SIZE] = 0;
+		struct json_object *m = json_tokener_parse(slot);
+		int stop = 0;
+		if (m && json_object_is_type(m, json_type_object))
+			stop = fn(e, offset, lock_slot(e->oplock_fd, offset, F_WRLCK, F_OFD_GETLK), m, data);
+		json_object_put(m);
+		if (stop)
+			return stop;
+	}
+	return 0;
+}
+
+struct stale_search {
+	const char *ref;
+	char *op;
+	size_t size;
+};
+
+static int take_if_stale(struct engine *e, uint64_t offset, bool live, struct json_object *m, void *data)
+{
+	struct stale_search *q = data;
+	struct json_object *obj, *op;
+	if (live || !json_object_object_get_ex(m, "object", &obj) || strcmp(json_object_get_string(obj), q->ref) != 0 ||
+	    !json_object_object_get_ex(m, "op", &op))
+		return 0;
+	snprintf(q->op, q->size, "%s", json_object_get_string(op));
+	/* Taken under its lock, so no new operation is writing it meanwhile. */
+	static const char empty = 0;
+	if (lock_slot(e->oplock_fd, offset, F_WRLCK, F_OFD_SETLK) == 0) {
+		if (pwrite(e->oplock_fd, &empty, 1, (off_t)offset) != 1)
+			q->op[0] = 0;
+		lock_slot(e->oplock_fd, offset, F_UNLCK, F_OFD_SETLK);
+	}
+	return 1;
+}
+
+int inflight_take_stale(struct engine *e, const char *ref, char *op, size_t size)
+{
+	struct stale_search q = { ref, op, size };
+	op[0] = 0;
+	int r = for_each_slot(e, take_if_stale, &q);
+	return r < 0 ? r : op[0] != 0;
+}
+
 static struct json_object *task_record(struct engine *e, struct json_object *marker)
 {
 	struct json_object *t = json_object_new_object(), *v;
@@ -81,44 +143,38 @@ static struct json_object *task_record(struct engine *e, struct json_object *mar
 	return t;
 }
 
-static void add_live(struct engine *e, struct json_object *m, struct json_object *by_object,
-		     struct json_object *tasks)
+struct live_ops {
+	struct json_object *by_object, *tasks;
+};
+
+static int add_live(struct engine *e, uint64_t offset, bool live, struct json_object *m, void *data)
 {
+	struct live_ops *out = data;
 	struct json_object *obj, *task, *op, *ops;
-	if (!json_object_object_get_ex(m, "object", &obj) || !json_object_object_get_ex(m, "task", &task) ||
+	if (!live || !json_object_object_get_ex(m, "object", &obj) || !json_object_object_get_ex(m, "task", &task) ||
 	    !json_object_object_get_ex(m, "op", &op))
-		return;
-	if (!json_object_object_get_ex(by_object, json_object_get_string(obj), &ops)) {
+		return 0;
+	if (!json_object_object_get_ex(out->by_object, json_object_get_string(obj), &ops)) {
 		ops = json_object_new_object();
-		json_object_object_add(by_object, json_object_get_string(obj), ops);
+		json_object_object_add(out->by_object, json_object_get_string(obj), ops);
 	}
 	json_object_object_add(ops, json_object_get_string(task), json_object_get(op));
-	if (tasks)
-		json_object_object_add(tasks, json_object_get_string(task), task_record(e, m));
+	if (out->tasks)
+		json_object_object_add(out->tasks, json_object_get_string(task), task_record(e, m));
+	return 0;
 }
 
 int inflight_read(struct engine *e, struct json_object **by_object, struct json_object **tasks)
 {
-	struct stat st;
-	if (fstat(e->oplock_fd, &st) < 0)
-		return ERR0(XVM_ERR_INTERNAL_ERROR, "cannot read the operations in flight: %s", strerror(errno));
-	uint64_t nslots = (uint64_t)st.st_size > SLOT_BASE ? ((uint64_t)st.st_size - SLOT_BASE) / SLOT_SIZE : 0;
-	if (nslots > MAX_SLOTS)
-		nslots = MAX_SLOTS;
-	*by_object = json_object_new_object();
-	if (tasks)
-		*tasks = json_object_new_object();
-	char slot[SLOT_SIZE + 1];
-	for (uint64_t i = 0; i < nslots; i++) {
-		uint64_t offset = SLOT_BASE + i * SLOT_SIZE;
-		if (pread(e->oplock_fd, slot, SLOT_SIZE, (off_t)offset) != SLOT_SIZE || !slot[0] ||
-		    !lock_slot(e->oplock_fd, offset, F_WRLCK, F_OFD_GETLK))
-			continue;
-		slot[SLOT_SIZE] = 0;
-		struct json_object *m = json_tokener_parse(slot);
-		if (m && json_object_is_type(m, json_type_object))
-			add_live(e, m, *by_object, tasks ? *tasks : NULL);
-		json_object_put(m);
+	struct live_ops out = { json_object_new_object(), tasks ? json_object_new_object() : NULL };
+	int r = for_each_slot(e, add_live, &out);
+	if (r < 0) {
+		json_object_put(out.by_object);
+		json_object_put(out.tasks);
+		return r;
 	}
+	*by_object = out.by_object;
+	if (tasks)
+		*tasks = out.tasks;
 	return 0;
 }

@@ -35,6 +35,13 @@ int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls,
 void inflight_end(struct inflight *op);
 
 /*
+ * The operation a dead process left in flight on `ref`, if any: copies its
+ * name to op and clears its slot; 1 if there was one. The caller holds the
+ * object's lock, so no live operation can be in flight on it.
+ */
+int inflight_take_stale(struct engine *e, const char *ref, char *op, size_t size);
+
+/*
  * Live operations, as a map object reference -> { task reference -> op },
  * and (when tasks is not NULL) their task records, task reference -> record.
  */

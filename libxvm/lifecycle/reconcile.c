@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/log.h"
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/domain.h"
+#include "lifecycle/inflight.h"
 #include "lifecycle/oplock.h"
+#include "lifecycle/vm_op.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -93,17 +96,67 @@ static int apply_action(struct engine *e, const char *ref, struct json_object *r
 	return r;
 }
 
+/* A VM recorded as stopped has no domain, unless an operation died between
+ * creating one and recording it: that domain is destroyed, and the VM stays
+ * as recorded for the user to try again. */
+static int destroy_orphan(struct engine *e, const char *ref, struct json_object *rec)
+{
+	struct xvm_hc_domain_info info = { .head = XVM_HC_HEAD(XVM_HC_F_INFO_BY_UUID) };
+	snprintf(info.uuid, sizeof(info.uuid), "%s", rec_str(rec, "uuid"));
+	int r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, &info);
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return engine_hv_error(e, r, "domain info", ref);
+	log_warning("VM %s: destroying domain %u left by an interrupted operation", rec_str(rec, "name_label"),
+		    info.domid);
+	return domain_destroy(e, ref, info.domid);
+}
+
+/* The domain of a running VM is gone. Either an operation that stops it
+ * (its record says which) died before recording the outcome, and that
+ * outcome is made true now; or the guest died under us: a crash. */
+static int domain_vanished(struct engine *e, const char *ref, struct json_object *rec, const char *interrupted)
+{
+	if (strcmp(interrupted, "hard_shutdown") == 0 || strcmp(interrupted, "clean_shutdown") == 0 ||
+	    strcmp(interrupted, "destroy") == 0)
+		return apply_action(e, ref, rec, AFTER_HALT, "its shutdown was interrupted");
+	if (strcmp(interrupted, "hard_reboot") == 0 || strcmp(interrupted, "clean_reboot") == 0)
+		return apply_action(e, ref, rec, AFTER_RESTART, "its reboot was interrupted");
+	char *image = strcmp(interrupted, "suspend") == 0 ? domain_suspend_image_path(e, rec) : NULL;
+	bool saved = image && access(image, F_OK) == 0;
+	free(image);
+	if (saved) {
+		struct json_object *vm = json_object_new_object(), *metrics = json_object_new_object();
+		domain_halted_changes(vm);
+		json_object_object_add(vm, "power_state", json_object_new_string("Suspended"));
+		log_info("VM %s: its suspend was interrupted after the image was written; suspended",
+			 rec_str(rec, "name_label"));
+		int r = write_changes(e, ref, rec, vm, metrics);
+		json_object_put(vm);
+		json_object_put(metrics);
+		return r;
+	}
+	return apply_action(e, ref, rec, action_for(rec, XVM_HC_SHUTDOWN_CRASH), "its domain vanished");
+}
+
 int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec)
 {
+	/* Taken whatever happens next: a dead operation's record speaks only
+	 * to the first one to look. */
+	char interrupted[32];
+	int r = inflight_take_stale(e, ref, interrupted, sizeof(interrupted));
+	if (r < 0)
+		return r;
 	enum vm_power power = vm_power_parse(rec_str(rec, "power_state"));
 	if (power != VM_RUNNING && power != VM_PAUSED)
-		return 0;
+		return destroy_orphan(e, ref, rec);
 	struct json_object *d;
 	int64_t domid = json_object_object_get_ex(rec, "domid", &d) ? json_object_get_int64(d) : -1;
 	struct xvm_hc_domain_info info = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)domid };
-	int r = domid < 0 ? -ESRCH : xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, &info);
+	r = domid < 0 ? -ESRCH : xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, &info);
 	if (r == -ESRCH || (r == 0 && strcmp(info.uuid, rec_str(rec, "uuid")) != 0))
-		return apply_action(e, ref, rec, action_for(rec, XVM_HC_SHUTDOWN_CRASH), "its domain vanished");
+		return domain_vanished(e, ref, rec, interrupted);
 	if (r < 0)
 		return engine_hv_error(e, r, "domain info", ref);
 	if (info.state == XVM_HC_STATE_SHUTDOWN) {
@@ -139,7 +192,7 @@ static int sync_vm(struct engine *e, const char *ref)
 	struct json_object *rec = NULL;
 	int r = store_begin_read(e->store);
 	if (r == 0) {
-		r = rec_read_stored(e, &class_vm, ref, &rec);
+		r = rec_read_fields(e, &class_vm, ref, vm_lifecycle_fields, &rec);
 		store_rollback(e->store);
 	}
 	if (r == 0)

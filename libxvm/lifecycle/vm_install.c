@@ -67,21 +67,6 @@ static int find_template(struct engine *e, const char *name, char **ret)
 	return 0;
 }
 
-/* The stored fields of a new VM made from template `t`. */
-static struct json_object *vm_from_template(struct json_object *t, const char *new_name)
-{
-	struct json_object *vm = json_object_new_object();
-	json_object_object_foreach(t, k, v) {
-		const struct field_def *f = class_def_field(&class_vm, k);
-		if (!f || !field_is_stored(f) || f->info.qualifier == XVM_QUAL_RO_RUNTIME)
-			continue;
-		json_object_object_add(vm, k, json_object_get(v));
-	}
-	json_object_object_add(vm, "name_label", json_object_new_string(new_name));
-	json_object_object_add(vm, "is_a_template", json_object_new_boolean(0));
-	return vm;
-}
-
 int vm_install(struct engine *e, const char *template_name, const char *new_name, char **ret_ref)
 {
 	if (!new_name || !*new_name)
@@ -91,9 +76,9 @@ int vm_install(struct engine *e, const char *template_name, const char *new_name
 		return r;
 	char *tref = NULL;
 	struct json_object *t = NULL, *vm = NULL, *metrics = NULL;
-	if ((r = find_template(e, template_name, &tref)) < 0)
-		goto fail;
-	if ((r = rec_read_stored(e, &class_vm, tref, &t)) < 0)
+	static const char *const template_fields[] = { "is_a_template", NULL };
+	if ((r = find_template(e, template_name, &tref)) < 0 ||
+	    (r = rec_read_fields(e, &class_vm, tref, template_fields, &t)) < 0)
 		goto fail;
 	if (!rec_bool(t, "is_a_template")) {
 		r = ERR1(XVM_ERR_UNKNOWN_TEMPLATE, template_name, "'%s' is a VM, not a template", template_name);
@@ -105,10 +90,11 @@ int vm_install(struct engine *e, const char *template_name, const char *new_name
 	datetime_format(time(NULL), now);
 	metrics = json_object_new_object();
 	json_object_object_add(metrics, "install_time", json_object_new_string(now));
-	vm = vm_from_template(t, new_name);
+	vm = json_object_new_object();
+	json_object_object_add(vm, "name_label", json_object_new_string(new_name));
+	json_object_object_add(vm, "is_a_template", json_object_new_boolean(0));
 	json_object_object_add(vm, "metrics", json_object_new_string(mref));
-	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 ||
-	    (r = rec_insert(e, &class_vm, ref, vm)) < 0)
+	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, tref, ref, vm)) < 0)
 		goto fail;
 	if ((r = store_commit(e->store)) < 0)
 		goto out;

@@ -11,6 +11,13 @@
 #include "objects/registry.h"
 #include "store/store.h"
 
+const char *const vm_lifecycle_fields[] = {
+	"uuid", "name_label", "power_state", "domid", "metrics", "is_a_template", "is_default_template",
+	"blocked_operations", "actions_after_shutdown", "actions_after_reboot", "actions_after_crash",
+	"VCPUs_max", "VCPUs_at_startup", "VCPUs_params", "memory_static_max", "memory_dynamic_max",
+	"platform", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", NULL
+};
+
 static const char *rec_str(struct json_object *rec, const char *f)
 {
 	struct json_object *v;
@@ -40,7 +47,7 @@ static int read_vm(struct engine *e, const char *ref, struct json_object **rec)
 	int r = store_begin_read(e->store);
 	if (r < 0)
 		return r;
-	r = rec_read_stored(e, &class_vm, ref, rec);
+	r = rec_read_fields(e, &class_vm, ref, vm_lifecycle_fields, rec);
 	store_rollback(e->store);
 	return r;
 }

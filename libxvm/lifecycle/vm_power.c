@@ -92,6 +92,12 @@ int vm_unpause(struct engine *e, const char *ref)
 	int r = vm_op_begin(e, ref, "unpause", 0, &op);
 	if (r < 0)
 		return r;
+	struct xvm_hc_domain_info info = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid };
+	if (xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, &info) == 0 && info.state == XVM_HC_STATE_SHUTDOWN)
+		return fail(&op, ERR2(XVM_ERR_OPERATION_NOT_ALLOWED, ref, "unpause",
+				      "VM %s crashed and is kept for inspection (actions_after_crash=preserve): "
+				      "it cannot run on; shut it down or reboot it hard",
+				      name_of(&op)));
 	if ((r = hypercall_on_domain(&op, XVM_HC_DOMAIN_UNPAUSE, "domain unpause")) < 0)
 		return fail(&op, r);
 	return end_power(&op, "Running");

@@ -250,6 +250,58 @@ int rec_insert(struct engine *e, const struct class_def *c, const char *ref, str
 	return 0;
 }
 
+int rec_copy(struct engine *e, const struct class_def *c, const char *src, const char *dst,
+	     struct json_object *overrides)
+{
+	const struct class_sql *q = sql_for(c);
+	char *cols = NULL, *vals = NULL;
+	size_t lc = 0, lv = 0;
+	FILE *fc = open_memstream(&cols, &lc), *fv = open_memstream(&vals, &lv);
+	fputs("ref, \"uuid\"", fc);
+	fputs("?, ?", fv);
+	for (size_t i = 0; i < q->nstored; i++) {
+		const struct field_def *f = q->stored[i];
+		bool given = overrides && json_object_object_get_ex(overrides, f->info.name, NULL);
+		if (strcmp(f->info.name, "uuid") == 0 || (!given && f->info.qualifier == XVM_QUAL_RO_RUNTIME))
+			continue;
+		fprintf(fc, ", \"%s\"", f->info.name);
+		if (given)
+			fputs(", ?", fv);
+		else
+			fprintf(fv, ", \"%s\"", f->info.name);
+	}
+	fclose(fc);
+	fclose(fv);
+	char *sql;
+	int n = asprintf(&sql, "INSERT INTO \"%s\" (%s) SELECT %s FROM \"%s\" WHERE ref = ?", c->info.name, cols,
+			 vals, c->info.name);
+	free(cols);
+	free(vals);
+	if (n < 0)
+		return error_oom();
+	sqlite3_stmt *st = store_stmt(e->store, sql);
+	free(sql);
+	if (!st)
+		return -XVM_ERR_STORE_ERROR;
+	char uuid[XVM_UUID_BUFLEN];
+	uuid_generate_str(uuid);
+	int idx = 1;
+	sqlite3_bind_text(st, idx++, dst, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, idx++, uuid, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < q->nstored; i++) {
+		struct json_object *v;
+		if (overrides && strcmp(q->stored[i]->info.name, "uuid") != 0 &&
+		    json_object_object_get_ex(overrides, q->stored[i]->info.name, &v))
+			bind_value(st, idx++, q->stored[i], v);
+	}
+	sqlite3_bind_text(st, idx, src, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_error(e->store, "copy");
+	return sqlite3_changes(store_db(e->store)) ? 0 : rec_handle_invalid(c, src);
+}
+
 int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
 {
 	const struct class_sql *q = sql_for(c);

@@ -15,6 +15,12 @@ struct engine;
 /* Inserts a new object: `fields` gives some fields (borrowed), the rest get
  * their defaults; a uuid is generated when absent. */
 int rec_insert(struct engine *e, const struct class_def *c, const char *ref, struct json_object *fields);
+/* A new object `dst` copying src's configuration: every stored field but the
+ * runtime ones (power state, domain, ...) and those in `overrides`
+ * (borrowed), which it takes instead; runtime fields get their defaults and
+ * a new uuid is made. One statement: no record goes through JSON. */
+int rec_copy(struct engine *e, const struct class_def *c, const char *src, const char *dst,
+	     struct json_object *overrides);
 /* The full record: stored, reverse and computed fields. HANDLE_INVALID if none. */
 int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret);
 /* The stored fields only: no reverse or computed ones; cheaper. */

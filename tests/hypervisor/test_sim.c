@@ -220,6 +220,25 @@ Test(sim, new_domain_reports_its_config)
 	cr_assert_eq(i.pid, 0);
 }
 
+Test(sim, get_info_by_uuid)
+{
+	uint32_t d;
+
+	hvt_config(&cfg, 9, 8192);
+	cr_assert_eq(create(hv, &cfg, &d), 0);
+	struct xvm_hc_domain_info i = { .head = XVM_HC_HEAD(XVM_HC_F_INFO_BY_UUID) };
+	memcpy(i.uuid, cfg.uuid, sizeof(i.uuid));
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_GET_INFO, &i), 0);
+	cr_assert_eq(i.domid, d, "the domain found by uuid reports its domid");
+	cr_assert_eq(i.state, XVM_HC_STATE_PAUSED);
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
+	i = (struct xvm_hc_domain_info){ .head = XVM_HC_HEAD(XVM_HC_F_INFO_BY_UUID) };
+	memcpy(i.uuid, cfg.uuid, sizeof(i.uuid));
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_GET_INFO, &i), -ESRCH);
+	i = (struct xvm_hc_domain_info){ .head = XVM_HC_HEAD(XVM_HC_F_INFO_BY_UUID << 4) };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_GET_INFO, &i), -EINVAL, "unknown flags are refused");
+}
+
 Test(sim, state_machine)
 {
 	uint32_t d = hvt_create(hv, 1);
