@@ -75,6 +75,7 @@ int engine_open(const char *backend, const char *state_dir, struct engine **ret)
 		return error_oom();
 	e->oplock_fd = -1;
 	pthread_mutex_init(&e->sync_lock, NULL);
+	pthread_mutex_init(&e->oplock_spare_lock, NULL);
 	e->shutdown_timeout_s = shutdown_timeout_from_env();
 	int r;
 	e->state_dir = strdup(state_dir);
@@ -129,6 +130,9 @@ void engine_close(struct engine *e)
 	xvm_hv_close(e->hv);
 	if (e->oplock_fd >= 0)
 		close(e->oplock_fd);
+	for (int i = 0; i < e->oplock_nspare; i++)
+		close(e->oplock_spare[i]);
+	pthread_mutex_destroy(&e->oplock_spare_lock);
 	pthread_mutex_destroy(&e->sync_lock);
 	free(e->state_dir);
 	free(e->run_dir);

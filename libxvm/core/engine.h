@@ -20,6 +20,10 @@ struct engine {
 	struct store *store;
 	struct xvm_hv *hv;
 	int oplock_fd;              /* run/oplocks: one byte-range lock per object */
+#define OPLOCK_SPARES 8
+	int oplock_spare[OPLOCK_SPARES]; /* descriptions of it holding no lock, for reuse */
+	int oplock_nspare;
+	pthread_mutex_t oplock_spare_lock;
 	char pool_ref[XVM_REF_BUFLEN];
 	char host_ref[XVM_REF_BUFLEN];
 	pthread_mutex_t sync_lock;  /* one domain sync at a time in this process */

@@ -14,8 +14,9 @@
 struct engine;
 
 struct oplock {
-	int fd; /* a fresh open file description per lock: OFD locks of one
+	int fd; /* an open file description of its own: OFD locks of one
 		   description do not exclude each other */
+	struct engine *engine;
 };
 
 /* 0, or OTHER_OPERATION_IN_PROGRESS [class, ref] when someone holds it. */

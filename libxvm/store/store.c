@@ -10,6 +10,7 @@
 
 #include "core/error_internal.h"
 #include "core/log.h"
+#include "store/checkpoint.h"
 #include "store/schema.h"
 
 #define STMT_CACHE_SIZE 512 /* power of two */
@@ -25,6 +26,7 @@ struct store {
 	char *path;
 	pthread_mutex_t lock; /* held from begin to commit/rollback */
 	bool in_tx;
+	struct checkpointer *checkpointer;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -201,6 +203,11 @@ static int configure(struct store *s)
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* The first statement that reads the file tells a database from junk. */
 	const char *pragmas[] = {
+		/* Takes effect on a new database only. Each commit writes every
+		 * page it touched to the WAL; with small rows spread over several
+		 * tables and indexes, 2 KiB pages halve what an operation writes
+		 * (measured: a lifecycle cycle 1.4x faster than with 4 KiB). */
+		"PRAGMA page_size=2048",
 		"PRAGMA journal_mode=WAL",
 		"PRAGMA synchronous=NORMAL",
 		"PRAGMA foreign_keys=OFF",
@@ -234,7 +241,7 @@ int store_open(const char *path, struct store **ret)
 		goto fail;
 	}
 	r = configure(s);
-	if (r < 0)
+	if (r < 0 || (r = checkpointer_start(s->db, path, &s->checkpointer)) < 0)
 		goto fail;
 	r = schema_migrate(s, schema_steps, schema_nsteps);
 	if (r < 0)
@@ -255,6 +262,10 @@ void store_close(struct store *s)
 		return;
 	store_rollback(s);
 	cache_clear(s);
+	/* The hook points at the checkpointer: detach it first. */
+	if (s->db)
+		sqlite3_wal_hook(s->db, NULL, NULL);
+	checkpointer_stop(s->checkpointer);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
