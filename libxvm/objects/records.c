@@ -10,6 +10,7 @@
 #include "core/error_internal.h"
 #include "core/util.h"
 #include "objects/registry.h"
+#include "store/sql.h"
 #include "store/store.h"
 
 /* Per-class SQL, built once from the field table. */
@@ -254,33 +255,35 @@ int rec_copy(struct engine *e, const struct class_def *c, const char *src, const
 	     struct json_object *overrides)
 {
 	const struct class_sql *q = sql_for(c);
-	char *cols = NULL, *vals = NULL;
-	size_t lc = 0, lv = 0;
-	FILE *fc = open_memstream(&cols, &lc), *fv = open_memstream(&vals, &lv);
-	fputs("ref, \"uuid\"", fc);
-	fputs("?, ?", fv);
+	/* INSERT INTO T (ref, uuid, f...) SELECT ?, ?, f-or-? ... FROM T WHERE ref = ? */
+	struct sql cols = { 0 }, vals = { 0 }, q_all = { 0 };
+	sql_add(&cols, "ref, \"uuid\"");
+	sql_add(&vals, "?, ?");
 	for (size_t i = 0; i < q->nstored; i++) {
 		const struct field_def *f = q->stored[i];
 		bool given = overrides && json_object_object_get_ex(overrides, f->info.name, NULL);
 		if (strcmp(f->info.name, "uuid") == 0 || (!given && f->info.qualifier == XVM_QUAL_RO_RUNTIME))
 			continue;
-		fprintf(fc, ", \"%s\"", f->info.name);
+		sql_add(&cols, ", ");
+		sql_ident(&cols, f->info.name);
+		sql_add(&vals, ", ");
 		if (given)
-			fputs(", ?", fv);
+			sql_add(&vals, "?");
 		else
-			fprintf(fv, ", \"%s\"", f->info.name);
+			sql_ident(&vals, f->info.name);
 	}
-	fclose(fc);
-	fclose(fv);
-	char *sql;
-	int n = asprintf(&sql, "INSERT INTO \"%s\" (%s) SELECT %s FROM \"%s\" WHERE ref = ?", c->info.name, cols,
-			 vals, c->info.name);
-	free(cols);
-	free(vals);
-	if (n < 0)
-		return error_oom();
-	sqlite3_stmt *st = store_stmt(e->store, sql);
-	free(sql);
+	sql_add(&q_all, "INSERT INTO ");
+	sql_ident(&q_all, c->info.name);
+	sql_add(&q_all, " (");
+	sql_add(&q_all, cols.text);
+	sql_add(&q_all, ") SELECT ");
+	sql_add(&q_all, vals.text);
+	sql_add(&q_all, " FROM ");
+	sql_ident(&q_all, c->info.name);
+	sql_add(&q_all, " WHERE ref = ?");
+	if (cols.overflow || vals.overflow || q_all.overflow)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "statement too long for %s", c->info.name);
+	sqlite3_stmt *st = store_stmt(e->store, q_all.text);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
 	char uuid[XVM_UUID_BUFLEN];
@@ -345,16 +348,18 @@ int rec_read_stored(struct engine *e, const struct class_def *c, const char *ref
 int rec_read_fields(struct engine *e, const struct class_def *c, const char *ref,
 		    const char *const *fields, struct json_object **ret)
 {
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
-	fputs("SELECT ref", f);
-	for (const char *const *p = fields; *p; p++)
-		fprintf(f, ", \"%s\"", *p);
-	fprintf(f, " FROM \"%s\" WHERE ref = ?", c->info.name);
-	fclose(f);
-	sqlite3_stmt *st = store_stmt(e->store, sql);
-	free(sql);
+	struct sql q = { 0 };
+	sql_add(&q, "SELECT ref");
+	for (const char *const *p = fields; *p; p++) {
+		sql_add(&q, ", ");
+		sql_ident(&q, *p);
+	}
+	sql_add(&q, " FROM ");
+	sql_ident(&q, c->info.name);
+	sql_add(&q, " WHERE ref = ?");
+	if (q.overflow)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "statement too long for %s", c->info.name);
+	sqlite3_stmt *st = store_stmt(e->store, q.text);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -474,19 +479,20 @@ int rec_read_all_fields(struct engine *e, const struct class_def *c, struct json
 			project(*ret, fields);
 		return r;
 	}
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *mf = open_memstream(&sql, &len);
-	fputs("SELECT ref", mf);
+	struct sql q = { 0 };
+	sql_add(&q, "SELECT ref");
 	for (size_t i = 0; i < n; i++) {
 		const struct field_def *f = class_def_field(c, json_object_get_string(json_object_array_get_idx(fields, i)));
-		if (field_is_stored(f))
-			fprintf(mf, ", \"%s\"", f->info.name);
+		if (field_is_stored(f)) {
+			sql_add(&q, ", ");
+			sql_ident(&q, f->info.name);
+		}
 	}
-	fprintf(mf, " FROM \"%s\"", c->info.name);
-	fclose(mf);
-	sqlite3_stmt *st = store_stmt(e->store, sql);
-	free(sql);
+	sql_add(&q, " FROM ");
+	sql_ident(&q, c->info.name);
+	if (q.overflow)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "statement too long for %s", c->info.name);
+	sqlite3_stmt *st = store_stmt(e->store, q.text);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
 	struct json_object *all = json_object_new_object();
@@ -519,23 +525,24 @@ int rec_read_all_fields(struct engine *e, const struct class_def *c, struct json
 
 int rec_update(struct engine *e, const struct class_def *c, const char *ref, struct json_object *fields)
 {
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
-	fprintf(f, "UPDATE \"%s\" SET ", c->info.name);
+	struct sql q = { 0 };
+	sql_add(&q, "UPDATE ");
+	sql_ident(&q, c->info.name);
+	sql_add(&q, " SET ");
 	int n = 0;
 	json_object_object_foreach(fields, name, v) {
 		(void)v;
-		fprintf(f, "%s\"%s\" = ?", n++ ? ", " : "", name);
+		if (n++)
+			sql_add(&q, ", ");
+		sql_ident(&q, name);
+		sql_add(&q, " = ?");
 	}
-	fputs(" WHERE ref = ?", f);
-	fclose(f);
-	if (n == 0) {
-		free(sql);
+	sql_add(&q, " WHERE ref = ?");
+	if (n == 0)
 		return 0;
-	}
-	sqlite3_stmt *st = store_stmt(e->store, sql);
-	free(sql);
+	if (q.overflow)
+		return ERR0(XVM_ERR_INTERNAL_ERROR, "statement too long for %s", c->info.name);
+	sqlite3_stmt *st = store_stmt(e->store, q.text);
 	if (!st)
 		return -XVM_ERR_STORE_ERROR;
 	int idx = 1;
