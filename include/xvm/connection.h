@@ -30,9 +30,8 @@ enum xvm_log_level { XVM_LOG_ERROR = 0, XVM_LOG_WARNING, XVM_LOG_INFO, XVM_LOG_D
 typedef void (*xvm_log_fn)(enum xvm_log_level level, const char *message, void *userdata);
 
 /*
- * libxvm never prints: it hands log lines to this callback (process-wide;
- * NULL restores the default, which drops everything below max_level and
- * discards the rest).
+ * libxvm never prints: it hands each log line at max_level or more severe
+ * to this callback (process-wide). NULL, the default, drops them all.
  */
 void xvm_set_log_handler(xvm_log_fn fn, enum xvm_log_level max_level, void *userdata);
 

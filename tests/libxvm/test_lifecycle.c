@@ -677,6 +677,49 @@ Test(lifecycle, oplock_held_by_child_process)
 	check_state(conn, vm, "Halted");
 }
 
+/* Every operation that returned is committed: a process killed outright
+ * (no disconnect, no exit handlers) loses none of them. */
+Test(lifecycle, committed_operations_survive_sigkill)
+{
+	int to_parent[2];
+	cr_assert_eq(pipe(to_parent), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		xvm_conn *c = t_connect(dir);
+		for (int i = 0; i < 50; i++) {
+			char name[16], *ref;
+			snprintf(name, sizeof(name), "durable-%d", i);
+			if (xvm_vm_install(c, "sim test", name, 0, &ref) < 0 || xvm_vm_start(c, ref, 0) < 0)
+				_exit(2);
+			free(ref);
+		}
+		if (write(to_parent[1], "d", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause(); /* killed here, mid-life */
+	}
+	char c = 0;
+	cr_assert_eq(read(to_parent[0], &c, 1), 1, "the child failed its operations");
+	kill(pid, SIGKILL);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status));
+
+	xvm_conn *after = t_connect(dir);
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "durable-%d", i);
+		struct json_object *refs;
+		T_OK(xvm_object_get_by_name_label(after, "VM", name, &refs));
+		cr_assert_eq(t_len(refs), 1, "%s is missing", name);
+		const char *ref = json_object_get_string(json_object_array_get_idx(refs, 0));
+		cr_assert_str_eq(t_gets(after, "VM", ref, "power_state"), "Running", "%s", name);
+		json_object_put(refs);
+	}
+	xvm_disconnect(after);
+}
+
 /* --- hypercall faults ----------------------------------------------------------------- */
 
 static xvm_conn *connect_with_fault(const char *spec)
