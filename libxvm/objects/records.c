@@ -305,7 +305,8 @@ int rec_copy(struct engine *e, const struct class_def *c, const char *src, const
 	return sqlite3_changes(store_db(e->store)) ? 0 : rec_handle_invalid(c, src);
 }
 
-int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
+/* The stored fields of the row `ref`; 1 when there is no such row. */
+static int read_row(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
 {
 	const struct class_sql *q = sql_for(c);
 	sqlite3_stmt *st = store_stmt(e->store, q->select_one);
@@ -314,34 +315,25 @@ int rec_read(struct engine *e, const struct class_def *c, const char *ref, struc
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		return read_virtual(e, c, ref, ret);
-	if (rc != SQLITE_ROW)
-		return store_error(e->store, "read");
-	struct json_object *rec = row_record(st, q);
-	sqlite3_reset(st);
-	int r = complete_record(e, c, ref, rec);
-	if (r < 0) {
-		json_object_put(rec);
-		return r;
-	}
-	*ret = rec;
-	return 0;
-}
-
-int rec_read_stored(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
-{
-	const struct class_sql *q = sql_for(c);
-	sqlite3_stmt *st = store_stmt(e->store, q->select_one);
-	if (!st)
-		return -XVM_ERR_STORE_ERROR;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return rec_handle_invalid(c, ref);
+		return 1;
 	if (rc != SQLITE_ROW)
 		return store_error(e->store, "read");
 	*ret = row_record(st, q);
 	sqlite3_reset(st);
+	return 0;
+}
+
+int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
+{
+	struct json_object *rec;
+	int r = read_row(e, c, ref, &rec);
+	if (r != 0)
+		return r == 1 ? read_virtual(e, c, ref, ret) : r;
+	if ((r = complete_record(e, c, ref, rec)) < 0) {
+		json_object_put(rec);
+		return r;
+	}
+	*ret = rec;
 	return 0;
 }
 

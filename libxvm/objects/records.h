@@ -23,8 +23,6 @@ int rec_copy(struct engine *e, const struct class_def *c, const char *src, const
 	     struct json_object *overrides);
 /* The full record: stored, reverse and computed fields. HANDLE_INVALID if none. */
 int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret);
-/* The stored fields only: no reverse or computed ones; cheaper. */
-int rec_read_stored(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret);
 /* Only the stored fields named in `fields` (NULL-terminated); cheaper. */
 int rec_read_fields(struct engine *e, const struct class_def *c, const char *ref,
 		    const char *const *fields, struct json_object **ret);
