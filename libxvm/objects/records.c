@@ -325,7 +325,7 @@ static int read_row(struct engine *e, const struct class_def *c, const char *ref
 
 int rec_read(struct engine *e, const struct class_def *c, const char *ref, struct json_object **ret)
 {
-	struct json_object *rec;
+	struct json_object *rec = NULL;
 	int r = read_row(e, c, ref, &rec);
 	if (r != 0)
 		return r == 1 ? read_virtual(e, c, ref, ret) : r;
