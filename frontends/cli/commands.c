@@ -71,6 +71,16 @@ const struct cli_command cli_commands[] = {
 	  "Test hook: make the guest of the selected running VM(s) poweroff, reboot or crash "
 	  "on its own; the VM then follows actions-after-shutdown/reboot/crash.",
 	  NULL, cli_run_vm_power, &cli_vm_simulate_guest },
+	{ "vm-vcpu-hotplug", "VM", P("new-vcpus"), P("vm", "uuid"), SELECT_FLAGS, NULL, NOT_TEMPLATES,
+	  "Set the number of vCPUs of the selected running VM(s), up to VCPUs-max.",
+	  cli_check_vm_vcpu_hotplug, cli_run_vm_power, &cli_vm_vcpu_hotplug },
+	{ "vm-memory-target-set", "VM", P("target"), P("vm", "uuid"), SELECT_FLAGS, NULL, NOT_TEMPLATES,
+	  "Set the memory of the selected running VM(s) through the balloon, e.g. target=512MiB.",
+	  cli_check_vm_memory_target, cli_run_vm_power, &cli_vm_memory_target },
+	{ "console", "VM", NONE, P("vm", "uuid"), CLI_CMD_SELECT | CLI_CMD_FILTERS, NULL, NOT_TEMPLATES,
+	  "Attach to the text console of a running VM (Ctrl-] detaches). Without a terminal, "
+	  "print the current boot's output and follow it until the VM stops.",
+	  NULL, cli_run_console, NULL },
 	PARAM_COMMANDS("vm", "VM", "a VM"),
 
 	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true",

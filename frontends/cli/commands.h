@@ -121,4 +121,8 @@ struct cli_vm_op {
 	int (*op)(struct cli_ctx *ctx, const char *vm);
 };
 extern const struct cli_vm_op cli_vm_start, cli_vm_shutdown, cli_vm_reboot, cli_vm_pause,
-	cli_vm_unpause, cli_vm_suspend, cli_vm_resume, cli_vm_simulate_guest;
+	cli_vm_unpause, cli_vm_suspend, cli_vm_resume, cli_vm_simulate_guest, cli_vm_vcpu_hotplug,
+	cli_vm_memory_target;
+int cli_check_vm_vcpu_hotplug(struct cli_ctx *ctx);
+int cli_check_vm_memory_target(struct cli_ctx *ctx);
+int cli_run_console(struct cli_ctx *ctx);

@@ -96,6 +96,28 @@ int cli_run_list(struct cli_ctx *ctx)
 
 /* --- param-list ------------------------------------------------------------ */
 
+/* The figures of the VM's current run, from its VM_metrics, shown with the
+ * VM's own parameters as xe does. Returns how many fields it appended. */
+static size_t add_vm_metrics(struct cli_ctx *ctx, struct json_object *rec, const struct xvm_field_info **fields)
+{
+	static const char *const shown[] = { "start_time", "VCPUs_number", "memory_actual" };
+	struct json_object *mref, *metrics;
+	if (!json_object_object_get_ex(rec, "metrics", &mref) ||
+	    xvm_object_get_record(ctx->conn, "VM_metrics", json_object_get_string(mref), &metrics) < 0)
+		return 0; /* a template has none */
+	const struct xvm_class_info *mc = xvm_class_lookup("VM_metrics");
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		struct json_object *v;
+		if (json_object_object_get_ex(metrics, shown[i], &v)) {
+			json_object_object_add(rec, shown[i], json_object_get(v));
+			fields[n++] = xvm_class_field(mc, shown[i]);
+		}
+	}
+	json_object_put(metrics);
+	return n;
+}
+
 int cli_run_param_list(struct cli_ctx *ctx)
 {
 	char *ref;
@@ -108,9 +130,11 @@ int cli_run_param_list(struct cli_ctx *ctx)
 		return cli_api_error();
 	}
 	size_t n = ctx->cls->nfields;
-	const struct xvm_field_info **fields = calloc(n ? n : 1, sizeof(*fields));
+	const struct xvm_field_info **fields = calloc(n + 3, sizeof(*fields));
 	for (size_t i = 0; fields && i < n; i++)
 		fields[i] = xvm_class_field_at(ctx->cls, i);
+	if (fields && strcmp(ctx->cls->name, "VM") == 0)
+		n += add_vm_metrics(ctx, rec, fields + n);
 	if (fields)
 		cli_print_records(stdout, ctx->fmt, fields, n, &rec, 1, cli_refcache_uuid, ctx->refs);
 	free(fields);

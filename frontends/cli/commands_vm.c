@@ -119,10 +119,45 @@ static int op_simulate(struct cli_ctx *ctx, const char *vm)
 	return xvm_vm_simulate_guest_action(ctx->conn, vm, cli_args_get(ctx->args, "action")->value);
 }
 
+/* new-vcpus=N */
+int cli_check_vm_vcpu_hotplug(struct cli_ctx *ctx)
+{
+	int64_t n;
+	const char *text = cli_args_get(ctx->args, "new-vcpus")->value;
+	char *end;
+	n = strtoll(text, &end, 10);
+	if (!*text || *end || n < 1)
+		return cli_usage(ctx, "new-vcpus= takes a positive number, not '%s'", text);
+	return CLI_EXIT_OK;
+}
+
+static int op_vcpu_hotplug(struct cli_ctx *ctx, const char *vm)
+{
+	return xvm_vm_set_vcpus_live(ctx->conn, vm, strtoll(cli_args_get(ctx->args, "new-vcpus")->value, NULL, 10));
+}
+
+/* target=SIZE, with memory units */
+int cli_check_vm_memory_target(struct cli_ctx *ctx)
+{
+	int64_t bytes;
+	const char *text = cli_args_get(ctx->args, "target")->value;
+	if (cli_parse_memory(text, &bytes) < 0)
+		return cli_usage(ctx, "target= takes a size such as 512MiB or 2GiB, not '%s'", text);
+	return CLI_EXIT_OK;
+}
+
+static int op_memory_target(struct cli_ctx *ctx, const char *vm)
+{
+	int64_t bytes = 0;
+	cli_parse_memory(cli_args_get(ctx->args, "target")->value, &bytes);
+	return xvm_vm_set_memory_target_live(ctx->conn, vm, bytes);
+}
+
 const struct cli_vm_op cli_vm_start = { op_start }, cli_vm_shutdown = { op_shutdown },
 	cli_vm_reboot = { op_reboot }, cli_vm_pause = { op_pause }, cli_vm_unpause = { op_unpause },
 	cli_vm_suspend = { op_suspend }, cli_vm_resume = { op_resume },
-	cli_vm_simulate_guest = { op_simulate };
+	cli_vm_simulate_guest = { op_simulate }, cli_vm_vcpu_hotplug = { op_vcpu_hotplug },
+	cli_vm_memory_target = { op_memory_target };
 
 int cli_run_vm_power(struct cli_ctx *ctx)
 {

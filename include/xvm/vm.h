@@ -13,6 +13,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,11 @@ int xvm_vm_pause(struct xvm_conn *conn, const char *vm);
 int xvm_vm_unpause(struct xvm_conn *conn, const char *vm);
 int xvm_vm_suspend(struct xvm_conn *conn, const char *vm);
 int xvm_vm_resume(struct xvm_conn *conn, const char *vm, unsigned flags);
+
+/* vCPU hot-plug on a Running VM: 1 <= n <= VCPUs_max (XenAPI set_VCPUs_number_live). */
+int xvm_vm_set_vcpus_live(struct xvm_conn *conn, const char *vm, int64_t n);
+/* The balloon target of a Running VM in bytes, static_min <= bytes <= static_max. */
+int xvm_vm_set_memory_target_live(struct xvm_conn *conn, const char *vm, int64_t bytes);
 
 /* Deletes a Halted VM's record (XenAPI VM.destroy); its disks stay. */
 int xvm_vm_destroy(struct xvm_conn *conn, const char *vm);

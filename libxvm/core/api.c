@@ -216,3 +216,27 @@ int xvm_vm_simulate_guest_action(xvm_conn *c, const char *vm, const char *action
 		return r;
 	return call_strings(c, "VM", "simulate_guest_action", NULL, vm, action, NULL);
 }
+
+/* VM.X(vm, int) */
+static int vm_call_int(xvm_conn *c, const char *method, const char *vm, int64_t n)
+{
+	int r = need(vm, "vm");
+	if (r < 0)
+		return r;
+	struct json_object *args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(vm));
+	json_object_array_add(args, json_object_new_int64(n));
+	r = xvm_call(c, method, args, NULL);
+	json_object_put(args);
+	return r;
+}
+
+int xvm_vm_set_vcpus_live(xvm_conn *c, const char *vm, int64_t n)
+{
+	return vm_call_int(c, "VM.set_VCPUs_number_live", vm, n);
+}
+
+int xvm_vm_set_memory_target_live(xvm_conn *c, const char *vm, int64_t bytes)
+{
+	return vm_call_int(c, "VM.set_memory_target_live", vm, bytes);
+}

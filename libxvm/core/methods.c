@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error_internal.h"
+#include "core/util.h"
 #include "objects/object_methods.h"
 #include "objects/registry.h"
 
@@ -93,4 +94,17 @@ int arg_bool(struct json_object *args, size_t i, const char *what, bool *ret)
 		return 0;
 	}
 	return ERR1(XVM_ERR_FIELD_TYPE_ERROR, what, "%s must be a boolean", what);
+}
+
+int arg_int64(struct json_object *args, size_t i, const char *what, int64_t *ret)
+{
+	struct json_object *v = json_object_array_get_idx(args, i);
+	if (json_object_is_type(v, json_type_int)) {
+		*ret = json_object_get_int64(v);
+		return 0;
+	}
+	/* XML-RPC clients and xe pass 64-bit integers as text. */
+	if (json_object_is_type(v, json_type_string) && parse_int64(json_object_get_string(v), ret) == 0)
+		return 0;
+	return ERR1(XVM_ERR_FIELD_TYPE_ERROR, what, "%s must be an integer", what);
 }

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 struct engine;
@@ -37,3 +38,4 @@ int methods_count_mismatch(const char *name, unsigned expected, size_t got);
  * the type is wrong. */
 int arg_string(struct json_object *args, size_t i, const char *what, const char **ret);
 int arg_bool(struct json_object *args, size_t i, const char *what, bool *ret);
+int arg_int64(struct json_object *args, size_t i, const char *what, int64_t *ret);

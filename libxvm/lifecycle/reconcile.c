@@ -16,6 +16,7 @@
 #include "lifecycle/inflight.h"
 #include "lifecycle/oplock.h"
 #include "lifecycle/vm_op.h"
+#include "lifecycle/vm_outcome.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -47,28 +48,6 @@ static enum after action_for(struct json_object *rec, enum xvm_hc_shutdown_reaso
 	}
 }
 
-static int write_changes(struct engine *e, const char *ref, struct json_object *rec,
-			 struct json_object *vm, struct json_object *metrics)
-{
-	int r = store_begin_write(e->store);
-	if (r < 0)
-		return r;
-	r = rec_update(e, &class_vm, ref, vm);
-	const char *mref = rec_str(rec, "metrics");
-	if (r == 0 && json_object_object_length(metrics) && !ref_is_null(mref) &&
-	    rec_exists(e, &class_vm_metrics, mref) == 1)
-		r = rec_update(e, &class_vm_metrics, mref, metrics);
-	if (r < 0)
-		store_rollback(e->store);
-	else
-		r = store_commit(e->store);
-	if (r == 0) {
-		json_object_object_foreach(vm, k, v)
-			json_object_object_add(rec, k, json_object_get(v));
-	}
-	return r;
-}
-
 static int apply_action(struct engine *e, const char *ref, struct json_object *rec, enum after act,
 			const char *why)
 {
@@ -90,7 +69,7 @@ static int apply_action(struct engine *e, const char *ref, struct json_object *r
 		log_info("VM %s: %s; halted", name, why);
 		domain_halted_changes(vm);
 	}
-	int r = write_changes(e, ref, rec, vm, metrics);
+	int r = vm_record_outcome(e, ref, rec, vm, metrics);
 	json_object_put(vm);
 	json_object_put(metrics);
 	return r;
@@ -132,7 +111,7 @@ static int domain_vanished(struct engine *e, const char *ref, struct json_object
 		json_object_object_add(vm, "power_state", json_object_new_string("Suspended"));
 		log_info("VM %s: its suspend was interrupted after the image was written; suspended",
 			 rec_str(rec, "name_label"));
-		int r = write_changes(e, ref, rec, vm, metrics);
+		int r = vm_record_outcome(e, ref, rec, vm, metrics);
 		json_object_put(vm);
 		json_object_put(metrics);
 		return r;
@@ -176,7 +155,7 @@ int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec)
 		return 0;
 	struct json_object *vm = json_object_new_object(), *metrics = json_object_new_object();
 	json_object_object_add(vm, "power_state", json_object_new_string(vm_power_name(actual)));
-	r = write_changes(e, ref, rec, vm, metrics);
+	r = vm_record_outcome(e, ref, rec, vm, metrics);
 	json_object_put(vm);
 	json_object_put(metrics);
 	return r;

@@ -114,9 +114,9 @@ out:
 /* Deletes the VM's record and what hangs off it (not its disks' VDIs). */
 static int delete_vm_records(struct engine *e, const char *ref, struct json_object *rec)
 {
-	const struct class_def *const owned[] = { &class_vbd, &class_vif };
+	const struct class_def *const owned[] = { &class_vbd, &class_vif, &class_console };
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < 2; i++) {
+	for (size_t i = 0; r == 0 && i < sizeof(owned) / sizeof(owned[0]); i++) {
 		struct json_object *refs;
 		if ((r = rec_find(e, owned[i], "VM", ref, &refs)) < 0)
 			break;

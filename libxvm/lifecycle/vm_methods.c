@@ -5,6 +5,7 @@
 
 #include "core/methods.h"
 #include "lifecycle/vm_install.h"
+#include "lifecycle/vm_live.h"
 #include "lifecycle/vm_power.h"
 
 typedef int (*vm_fn)(struct engine *e, const char *ref);
@@ -84,6 +85,29 @@ static int m_simulate_guest_action(struct engine *e, struct json_object *args, s
 	return vm_simulate_guest_action(e, ref, action);
 }
 
+/* VM.X(vm, int) -> void */
+static int call_with_int(struct engine *e, struct json_object *args, struct json_object **result,
+			 const char *what, int (*fn)(struct engine *, const char *, int64_t))
+{
+	const char *ref;
+	int64_t n;
+	int r;
+	if ((r = arg_string(args, 0, "vm", &ref)) < 0 || (r = arg_int64(args, 1, what, &n)) < 0)
+		return r;
+	*result = NULL;
+	return fn(e, ref, n);
+}
+
+static int m_set_vcpus_live(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return call_with_int(e, args, result, "nvcpu", vm_set_vcpus_live);
+}
+
+static int m_set_memory_target_live(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return call_with_int(e, args, result, "target", vm_set_memory_target_live);
+}
+
 const struct method vm_methods[] = {
 	{ "VM.start", m_start, 3, "Starts a Halted VM (vm, start_paused, force)" },
 	{ "VM.clean_shutdown", m_clean_shutdown, 1, "Asks the guest to power off and waits (vm)" },
@@ -94,6 +118,9 @@ const struct method vm_methods[] = {
 	{ "VM.unpause", m_unpause, 1, "Resumes a Paused VM (vm)" },
 	{ "VM.suspend", m_suspend, 1, "Saves a Running VM's memory to disk and stops it (vm)" },
 	{ "VM.resume", m_resume, 3, "Resumes a Suspended VM (vm, start_paused, force)" },
+	{ "VM.set_VCPUs_number_live", m_set_vcpus_live, 2, "Sets the vCPUs of a Running VM (vm, nvcpu)" },
+	{ "VM.set_memory_target_live", m_set_memory_target_live, 2,
+	  "Sets the balloon target of a Running VM, bytes (vm, target)" },
 	{ "VM.destroy", m_destroy, 1, "Deletes a Halted VM's record, keeping its disks (vm)" },
 	{ "VM.install", m_install, 2, "xvm: a new VM from a template (template, new_name) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },

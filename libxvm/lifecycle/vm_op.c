@@ -7,6 +7,7 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "lifecycle/reconcile.h"
+#include "lifecycle/vm_outcome.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -15,7 +16,7 @@ const char *const vm_lifecycle_fields[] = {
 	"uuid", "name_label", "power_state", "domid", "metrics", "is_a_template", "is_default_template",
 	"blocked_operations", "actions_after_shutdown", "actions_after_reboot", "actions_after_crash",
 	"VCPUs_max", "VCPUs_at_startup", "VCPUs_params", "memory_static_max", "memory_dynamic_max",
-	"platform", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", NULL
+	"platform", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", "memory_static_min", NULL
 };
 
 static const char *rec_str(struct json_object *rec, const char *f)
@@ -72,24 +73,6 @@ fail:
 	return r;
 }
 
-static int write_metrics(struct vm_op *op, struct json_object *metrics_changes)
-{
-	const char *mref = rec_str(op->rec, "metrics");
-	if (!ref_is_null(mref) && rec_exists(op->e, &class_vm_metrics, mref) == 1)
-		return rec_update(op->e, &class_vm_metrics, mref, metrics_changes);
-	/* Templates have no metrics: the first run of a VM made otherwise gets some. */
-	char new_ref[XVM_REF_BUFLEN];
-	ref_generate(new_ref);
-	int r = rec_insert(op->e, &class_vm_metrics, new_ref, metrics_changes);
-	if (r < 0)
-		return r;
-	struct json_object *link = json_object_new_object();
-	json_object_object_add(link, "metrics", json_object_new_string(new_ref));
-	r = rec_update(op->e, &class_vm, op->ref, link);
-	json_object_put(link);
-	return r;
-}
-
 void vm_op_finish(struct vm_op *op)
 {
 	inflight_end(&op->mark);
@@ -100,21 +83,8 @@ void vm_op_finish(struct vm_op *op)
 
 int vm_op_end(struct vm_op *op, struct json_object *vm_changes, struct json_object *metrics_changes)
 {
-	struct engine *e = op->e;
-	int r = 0;
-	if (vm_changes || metrics_changes) {
-		if ((r = store_begin_write(e->store)) < 0)
-			goto out;
-		if (vm_changes)
-			r = rec_update(e, &class_vm, op->ref, vm_changes);
-		if (r == 0 && metrics_changes)
-			r = write_metrics(op, metrics_changes);
-		if (r < 0)
-			store_rollback(e->store);
-		else
-			r = store_commit(e->store);
-	}
-out:
+	int r = vm_changes || metrics_changes ? vm_record_outcome(op->e, op->ref, op->rec, vm_changes, metrics_changes)
+					      : 0;
 	vm_op_finish(op);
 	return r;
 }

@@ -55,6 +55,7 @@ static const struct field_def vm_fields[] = {
 	  .default_json = "\"restart\"" },
 	{ REVERSE("VIFs", "VIF", "VM", "Virtual network interfaces") },
 	{ REVERSE("VBDs", "VBD", "VM", "Virtual block devices") },
+	{ REVERSE("consoles", "console", "VM", "Consoles of the running VM") },
 	{ STR("PV_bootloader", Q_RW, "Bootloader for PV-style boot") },
 	{ STR("PV_kernel", Q_RW, "Path to the kernel for direct kernel boot") },
 	{ STR("PV_ramdisk", Q_RW, "Path to the initrd for direct kernel boot") },

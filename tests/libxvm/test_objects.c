@@ -139,7 +139,7 @@ Test(objects, every_class_answers_class_calls)
 {
 	char *vm = t_install(conn, "probe");
 	free(vm);
-	cr_assert_eq(xvm_class_count(), 11);
+	cr_assert_eq(xvm_class_count(), 12);
 	for (size_t i = 0; i < xvm_class_count(); i++) {
 		const struct xvm_class_info *ci = xvm_class_at(i);
 		const char *cls = ci->name;
@@ -547,7 +547,7 @@ Test(objects, halted_only_fields_refused_while_running)
 Test(objects, class_metadata)
 {
 	static const char *const names[] = { "pool", "host", "VM", "VM_metrics", "SR", "PBD", "VDI", "VBD",
-					     "network", "VIF", "task" };
+					     "network", "VIF", "task", "console" };
 	cr_assert_eq(xvm_class_count(), sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct xvm_class_info *ci = xvm_class_lookup(names[i]);
