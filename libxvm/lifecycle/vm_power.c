@@ -9,6 +9,7 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/util.h"
 #include "lifecycle/domain.h"
 #include "lifecycle/domain_config.h"
 #include "lifecycle/vm_op.h"
@@ -124,19 +125,39 @@ int vm_hard_shutdown(struct engine *e, const char *ref)
 	return end_halted(&op);
 }
 
+/* How long a guest may take to shut down: the VM's other_config:shutdown_timeout
+ * (seconds), else the connection's default ($XVM_SHUTDOWN_TIMEOUT, else 60 s). */
+static unsigned shutdown_timeout(struct vm_op *op)
+{
+	struct json_object *oc, *v;
+	int64_t s;
+	if (json_object_object_get_ex(op->rec, "other_config", &oc) &&
+	    json_object_object_get_ex(oc, "shutdown_timeout", &v) && parse_int64(json_object_get_string(v), &s) == 0 &&
+	    s > 0 && s <= 86400)
+		return (unsigned)s;
+	return op->e->shutdown_timeout_s;
+}
+
 /* Asks the guest to stop for `reason` and waits for it. */
 static int request_and_wait(struct vm_op *op, enum xvm_hc_shutdown_reason reason, const char *what)
 {
 	struct xvm_hc_domain_shutdown req = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op->domid,
 					      .reason = reason };
 	int r = xvm_hypercall(op->e->hv, XVM_HC_DOMAIN_SHUTDOWN, &req);
+	if (r == -EOPNOTSUPP && reason == XVM_HC_SHUTDOWN_REBOOT) {
+		/* A guest that cannot be asked to reboot (no agent; ACPI has only
+		 * the power button) is asked to power off, and started again. */
+		req.reason = XVM_HC_SHUTDOWN_POWEROFF;
+		r = xvm_hypercall(op->e->hv, XVM_HC_DOMAIN_SHUTDOWN, &req);
+	}
 	if (r < 0)
 		return engine_hv_error(op->e, r, what, op->ref);
 	struct xvm_hc_domain_info info;
-	r = domain_wait_shutdown(op->e, op->ref, (uint32_t)op->domid, op->e->shutdown_timeout_s, &info);
+	unsigned timeout = shutdown_timeout(op);
+	r = domain_wait_shutdown(op->e, op->ref, (uint32_t)op->domid, timeout, &info);
 	if (r == -ETIME) {
 		char secs[16];
-		snprintf(secs, sizeof(secs), "%u", op->e->shutdown_timeout_s);
+		snprintf(secs, sizeof(secs), "%u", timeout);
 		return ERR2(XVM_ERR_VM_SHUTDOWN_TIMEOUT, op->ref, secs,
 			    "VM %s did not %s within %s s; it is still running (hard shutdown forces it)",
 			    name_of(op), reason == XVM_HC_SHUTDOWN_REBOOT ? "reboot" : "shut down", secs);
