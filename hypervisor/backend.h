@@ -26,6 +26,7 @@ struct xvm_hv_backend {
 };
 
 extern const struct xvm_hv_backend xvm_hv_backend_sim;
+extern const struct xvm_hv_backend xvm_hv_backend_qemu;
 
 /* Sets this thread's xvm_hv_last_error() text. */
 void xvm_hv_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,6 +18,7 @@
 
 static const struct xvm_hv_backend *const backends[] = {
 	&xvm_hv_backend_sim,
+	&xvm_hv_backend_qemu,
 };
 
 /* Name and the flags each op knows; any other flag bit is rejected. */

@@ -39,7 +39,7 @@ Test(hypercall, open_rejects_bad_arguments_and_leaves_ret_alone)
 
 	cr_assert_eq(xvm_hv_open("nosuch", dir, 0, &h), -EPROTONOSUPPORT);
 	cr_assert(strstr(xvm_hv_last_error(NULL), "nosuch"));
-	cr_assert_eq(xvm_hv_open("qemu", dir, 0, &h), -EPROTONOSUPPORT);
+	cr_assert_eq(xvm_hv_open("xen", dir, 0, &h), -EPROTONOSUPPORT);
 	cr_assert_eq(xvm_hv_open("sim", dir, 1u << 3, &h), -EINVAL);
 	cr_assert(strstr(xvm_hv_last_error(NULL), "flags"));
 	cr_assert_eq(xvm_hv_open(NULL, dir, 0, &h), -EINVAL);

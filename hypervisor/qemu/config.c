@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A domain config: the checks made before any QEMU is started (so that a
+ * missing kernel or firmware is -ENOENT with a clear detail, not a QEMU
+ * error), and its JSON form, which the domain record and the save-file
+ * header carry so that a later process can re-adopt or restore the domain.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu.h"
+
+#define TERMINATED(field) (strnlen((field), sizeof(field)) < sizeof(field))
+
+static bool uuid_valid(const char *u)
+{
+	for (int i = 0; i < XVM_UUID_STRLEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)u[i])) {
+			return false;
+		}
+	}
+	return u[XVM_UUID_STRLEN] == '\0';
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (!strcmp(s, *set))
+			return true;
+	return false;
+}
+
+static int file_check(const char *what, const char *path)
+{
+	if (access(path, R_OK) < 0) {
+		int r = -errno;
+		xvm_hv_set_error("%s %s: %s", what, path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int qemu_disk_check(const struct xvm_hc_disk_config *d)
+{
+	static const char *const formats[] = { "", "raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi", "qed", NULL };
+
+	if (!TERMINATED(d->path) || !TERMINATED(d->format)) {
+		xvm_hv_set_error("disk %u: path or format is not NUL-terminated", d->position);
+		return -EINVAL;
+	}
+	if (d->kind != XVM_HC_DISK && d->kind != XVM_HC_CDROM) {
+		xvm_hv_set_error("disk %u: unknown kind %d", d->position, (int)d->kind);
+		return -EINVAL;
+	}
+	if (!one_of(d->format, formats)) {
+		xvm_hv_set_error("disk %u: unknown image format '%s'", d->position, d->format);
+		return -EINVAL;
+	}
+	if (d->kind == XVM_HC_DISK && !*d->path) {
+		xvm_hv_set_error("disk %u: a disk needs a path (only a CD drive may be empty)", d->position);
+		return -EINVAL;
+	}
+	return *d->path ? file_check(d->kind == XVM_HC_CDROM ? "CD image" : "disk image", d->path) : 0;
+}
+
+int qemu_nic_check(const struct xvm_hc_nic_config *n)
+{
+	if (!TERMINATED(n->mac) || !TERMINATED(n->bridge)) {
+		xvm_hv_set_error("nic %u: mac or bridge is not NUL-terminated", n->position);
+		return -EINVAL;
+	}
+	for (int i = 0; n->mac[0] && i < 18; i++)
+		if (i == 17 ? n->mac[i] != '\0' : i % 3 == 2 ? n->mac[i] != ':' : !isxdigit((unsigned char)n->mac[i])) {
+			xvm_hv_set_error("nic %u: '%s' is not a MAC address", n->position, n->mac);
+			return -EINVAL;
+		}
+	if (strspn(n->bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(n->bridge)) {
+		xvm_hv_set_error("nic %u: '%s' is not a bridge name", n->position, n->bridge);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int qemu_ovmf_paths(char code[PATH_MAX], char vars[PATH_MAX])
+{
+	static const char *const pairs[][2] = {
+		{ "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+		{ "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
+	};
+
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (access(pairs[i][0], R_OK) == 0 && access(pairs[i][1], R_OK) == 0) {
+			snprintf(code, PATH_MAX, "%s", pairs[i][0]);
+			snprintf(vars, PATH_MAX, "%s", pairs[i][1]);
+			return 0;
+		}
+	xvm_hv_set_error("UEFI firmware needs OVMF, which is not installed (no /usr/share/OVMF/OVMF_CODE*.fd): "
+			 "install the ovmf package");
+	return -ENOENT;
+}
+
+static int devices_check(const struct xvm_hc_domain_config *c)
+{
+	int r;
+
+	if (c->ndisks > XVM_HC_MAX_DISKS || c->nnics > XVM_HC_MAX_NICS) {
+		xvm_hv_set_error("%u disks and %u nics; at most %d and %d", c->ndisks, c->nnics,
+				 XVM_HC_MAX_DISKS, XVM_HC_MAX_NICS);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < c->ndisks; i++) {
+		if ((r = qemu_disk_check(&c->disks[i])) < 0)
+			return r;
+		for (uint32_t j = 0; j < i; j++)
+			if (c->disks[j].position == c->disks[i].position) {
+				xvm_hv_set_error("two disks at position %u", c->disks[i].position);
+				return -EINVAL;
+			}
+	}
+	for (uint32_t i = 0; i < c->nnics; i++) {
+		if ((r = qemu_nic_check(&c->nics[i])) < 0)
+			return r;
+		for (uint32_t j = 0; j < i; j++)
+			if (c->nics[j].position == c->nics[i].position) {
+				xvm_hv_set_error("two nics at position %u", c->nics[i].position);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+static int boot_check(const struct xvm_hc_domain_config *c)
+{
+	static const char *const firmwares[] = { "", "bios", "uefi", NULL };
+	static const char *const machines[] = { "", "q35", "pc", NULL };
+	char code[PATH_MAX], vars[PATH_MAX];
+	int r;
+
+	if (!TERMINATED(c->firmware) || !one_of(c->firmware, firmwares)) {
+		xvm_hv_set_error("firmware must be \"bios\" or \"uefi\"");
+		return -EINVAL;
+	}
+	if (!TERMINATED(c->machine) || !one_of(c->machine, machines)) {
+		xvm_hv_set_error("machine must be \"q35\" or \"pc\"");
+		return -EINVAL;
+	}
+	if (!TERMINATED(c->boot_order) || strspn(c->boot_order, "cdn") != strlen(c->boot_order)) {
+		xvm_hv_set_error("boot order may only name c (disk), d (CD) and n (network)");
+		return -EINVAL;
+	}
+	if (!TERMINATED(c->kernel) || !TERMINATED(c->ramdisk) || !TERMINATED(c->cmdline)) {
+		xvm_hv_set_error("kernel, ramdisk or cmdline is not NUL-terminated");
+		return -EINVAL;
+	}
+	if (c->boot == XVM_HC_BOOT_DIRECT_KERNEL) {
+		if (!*c->kernel) {
+			xvm_hv_set_error("direct kernel boot needs a kernel");
+			return -EINVAL;
+		}
+		if ((r = file_check("kernel", c->kernel)) < 0)
+			return r;
+		if (*c->ramdisk && (r = file_check("ramdisk", c->ramdisk)) < 0)
+			return r;
+	} else if (c->boot != XVM_HC_BOOT_HVM) {
+		xvm_hv_set_error("unknown boot method %d", (int)c->boot);
+		return -EINVAL;
+	}
+	if (!strcmp(c->firmware, "uefi"))
+		return qemu_ovmf_paths(code, vars);
+	return 0;
+}
+
+int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_host *host)
+{
+	uint64_t cpus = qemu_host_cpumask(host);
+	int r;
+
+	if (!uuid_valid(c->uuid)) {
+		xvm_hv_set_error("'%.*s' is not a UUID", XVM_UUID_STRLEN, c->uuid);
+		return -EINVAL;
+	}
+	if (!TERMINATED(c->name)) {
+		xvm_hv_set_error("domain name is not NUL-terminated");
+		return -EINVAL;
+	}
+	if (c->vcpus_max < 1 || c->vcpus_max > host->max_vcpus) {
+		xvm_hv_set_error("vcpus_max %u is out of range 1..%u", c->vcpus_max, host->max_vcpus);
+		return -EINVAL;
+	}
+	if (c->vcpus_online < 1 || c->vcpus_online > c->vcpus_max) {
+		xvm_hv_set_error("vcpus_online %u is out of range 1..%u", c->vcpus_online, c->vcpus_max);
+		return -EINVAL;
+	}
+	/* QEMU wants whole MiB and the firmware needs a few of them. */
+	if (c->memory_static_max_kib < 16384 || c->memory_static_max_kib % 1024 || !c->memory_target_kib ||
+	    c->memory_target_kib > c->memory_static_max_kib) {
+		xvm_hv_set_error("memory: static max %" PRIu64 " KiB must be whole MiB, at least 16 MiB, "
+				 "and the target %" PRIu64 " KiB in 1..static max",
+				 c->memory_static_max_kib, c->memory_target_kib);
+		return -EINVAL;
+	}
+	for (uint32_t v = 0; v < c->vcpus_max; v++)
+		if (c->vcpu_affinity[v] & ~cpus) {
+			xvm_hv_set_error("vcpu %u affinity 0x%" PRIx64 " names CPUs the host (%u CPUs) lacks",
+					 v, c->vcpu_affinity[v], host->cpu_count);
+			return -EINVAL;
+		}
+	if ((r = boot_check(c)) < 0)
+		return r;
+	return devices_check(c);
+}
+
+/* --- JSON ------------------------------------------------------------- */
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+struct json_object *qemu_config_to_json(const struct xvm_hc_domain_config *c)
+{
+	struct json_object *o = json_object_new_object(), *disks = json_object_new_array();
+	struct json_object *nics = json_object_new_array(), *aff = json_object_new_array();
+
+	add_str(o, "uuid", c->uuid);
+	add_str(o, "name", c->name);
+	add_int(o, "vcpus_max", c->vcpus_max);
+	add_int(o, "vcpus_online", c->vcpus_online);
+	add_int(o, "memory_static_max_kib", (int64_t)c->memory_static_max_kib);
+	add_int(o, "memory_target_kib", (int64_t)c->memory_target_kib);
+	add_str(o, "boot", c->boot == XVM_HC_BOOT_DIRECT_KERNEL ? "kernel" : "hvm");
+	add_str(o, "firmware", c->firmware);
+	add_str(o, "boot_order", c->boot_order);
+	add_str(o, "machine", c->machine);
+	json_object_object_add(o, "acpi", json_object_new_boolean(c->acpi));
+	add_str(o, "kernel", c->kernel);
+	add_str(o, "ramdisk", c->ramdisk);
+	add_str(o, "cmdline", c->cmdline);
+	for (uint32_t i = 0; i < c->ndisks && i < XVM_HC_MAX_DISKS; i++) {
+		const struct xvm_hc_disk_config *d = &c->disks[i];
+		struct json_object *j = json_object_new_object();
+		add_str(j, "path", d->path);
+		add_str(j, "format", d->format);
+		add_str(j, "kind", d->kind == XVM_HC_CDROM ? "cdrom" : "disk");
+		add_int(j, "position", d->position);
+		json_object_object_add(j, "read_only", json_object_new_boolean(d->read_only));
+		json_object_object_add(j, "bootable", json_object_new_boolean(d->bootable));
+		json_object_array_add(disks, j);
+	}
+	json_object_object_add(o, "disks", disks);
+	for (uint32_t i = 0; i < c->nnics && i < XVM_HC_MAX_NICS; i++) {
+		struct json_object *j = json_object_new_object();
+		add_str(j, "mac", c->nics[i].mac);
+		add_str(j, "bridge", c->nics[i].bridge);
+		add_int(j, "position", c->nics[i].position);
+		json_object_array_add(nics, j);
+	}
+	json_object_object_add(o, "nics", nics);
+	for (uint32_t v = 0; v < c->vcpus_max && v < XVM_HC_MAX_VCPUS; v++)
+		json_object_array_add(aff, json_object_new_uint64(c->vcpu_affinity[v]));
+	json_object_object_add(o, "vcpu_affinity", aff);
+	return o;
+}
+
+/* Strict: a field of the wrong type or too long makes the whole record invalid. */
+static bool get_str(struct json_object *o, const char *k, char *out, size_t size)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	if (strlen(s) >= size)
+		return false;
+	memcpy(out, s, strlen(s) + 1);
+	return true;
+}
+
+static bool get_u64(struct json_object *o, const char *k, uint64_t max, uint64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_uint64(v);
+	return *out <= max;
+}
+
+static bool get_u32(struct json_object *o, const char *k, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!get_u64(o, k, UINT32_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool get_bool(struct json_object *o, const char *k, bool *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+static bool get_array(struct json_object *o, const char *k, size_t max, struct json_object **out)
+{
+	return json_object_object_get_ex(o, k, out) && json_object_is_type(*out, json_type_array) &&
+	       json_object_array_length(*out) <= max;
+}
+
+static bool disks_from_json(struct json_object *a, struct xvm_hc_domain_config *c)
+{
+	char kind[8];
+
+	c->ndisks = json_object_array_length(a);
+	for (uint32_t i = 0; i < c->ndisks; i++) {
+		struct json_object *j = json_object_array_get_idx(a, i);
+		struct xvm_hc_disk_config *d = &c->disks[i];
+		if (!get_str(j, "path", d->path, sizeof d->path) ||
+		    !get_str(j, "format", d->format, sizeof d->format) ||
+		    !get_str(j, "kind", kind, sizeof kind) || !get_u32(j, "position", &d->position) ||
+		    !get_bool(j, "read_only", &d->read_only) || !get_bool(j, "bootable", &d->bootable))
+			return false;
+		d->kind = strcmp(kind, "cdrom") ? XVM_HC_DISK : XVM_HC_CDROM;
+	}
+	return true;
+}
+
+static bool nics_from_json(struct json_object *a, struct xvm_hc_domain_config *c)
+{
+	c->nnics = json_object_array_length(a);
+	for (uint32_t i = 0; i < c->nnics; i++) {
+		struct json_object *j = json_object_array_get_idx(a, i);
+		if (!get_str(j, "mac", c->nics[i].mac, sizeof c->nics[i].mac) ||
+		    !get_str(j, "bridge", c->nics[i].bridge, sizeof c->nics[i].bridge) ||
+		    !get_u32(j, "position", &c->nics[i].position))
+			return false;
+	}
+	return true;
+}
+
+int qemu_config_from_json(struct json_object *o, struct xvm_hc_domain_config *out)
+{
+	static struct xvm_hc_domain_config zero;
+	struct xvm_hc_domain_config *c = out;
+	struct json_object *disks, *nics, *aff;
+	char boot[8];
+
+	*c = zero;
+	if (!json_object_is_type(o, json_type_object) || !get_str(o, "uuid", c->uuid, sizeof c->uuid) ||
+	    !get_str(o, "name", c->name, sizeof c->name) || !get_u32(o, "vcpus_max", &c->vcpus_max) ||
+	    !get_u32(o, "vcpus_online", &c->vcpus_online) ||
+	    !get_u64(o, "memory_static_max_kib", UINT64_MAX, &c->memory_static_max_kib) ||
+	    !get_u64(o, "memory_target_kib", UINT64_MAX, &c->memory_target_kib) ||
+	    !get_str(o, "boot", boot, sizeof boot) || !get_str(o, "firmware", c->firmware, sizeof c->firmware) ||
+	    !get_str(o, "boot_order", c->boot_order, sizeof c->boot_order) ||
+	    !get_str(o, "machine", c->machine, sizeof c->machine) || !get_bool(o, "acpi", &c->acpi) ||
+	    !get_str(o, "kernel", c->kernel, sizeof c->kernel) ||
+	    !get_str(o, "ramdisk", c->ramdisk, sizeof c->ramdisk) ||
+	    !get_str(o, "cmdline", c->cmdline, sizeof c->cmdline) ||
+	    !get_array(o, "disks", XVM_HC_MAX_DISKS, &disks) || !disks_from_json(disks, c) ||
+	    !get_array(o, "nics", XVM_HC_MAX_NICS, &nics) || !nics_from_json(nics, c) ||
+	    !get_array(o, "vcpu_affinity", XVM_HC_MAX_VCPUS, &aff) || c->vcpus_max > XVM_HC_MAX_VCPUS) {
+		xvm_hv_set_error("the domain config record is malformed");
+		return -EINVAL;
+	}
+	c->boot = strcmp(boot, "kernel") ? XVM_HC_BOOT_HVM : XVM_HC_BOOT_DIRECT_KERNEL;
+	for (size_t v = 0; v < json_object_array_length(aff); v++)
+		c->vcpu_affinity[v] = json_object_get_uint64(json_object_array_get_idx(aff, v));
+	return 0;
+}

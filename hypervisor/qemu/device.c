@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Hot-plug of disks and NICs (virtio devices: IDE cannot be hot-plugged;
+ * on q35 they go on the PCIe root ports the command line left free),
+ * removal (which the guest must consent to: DEVICE_DELETED is awaited,
+ * bounded), and changing the disc of a CD drive.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qemu.h"
+#include "qmp.h"
+
+#define DETACH_TIMEOUT_MS 5000
+
+static int find_disk(const struct qdom *d, uint32_t position)
+{
+	for (uint32_t i = 0; i < d->cfg.ndisks; i++)
+		if (d->cfg.disks[i].position == position)
+			return (int)i;
+	return -1;
+}
+
+static int find_nic(const struct qdom *d, uint32_t position)
+{
+	for (uint32_t i = 0; i < d->cfg.nnics; i++)
+		if (d->cfg.nics[i].position == position)
+			return (int)i;
+	return -1;
+}
+
+/* device_add on the first free hot-plug port (q35) or the PCI bus (pc). */
+static int device_add(const struct qdom *d, struct qmp *q, struct json_object *dev)
+{
+	char bus[16];
+	int r = -ENOSPC;
+
+	if (!strcmp(d->cfg.machine, "pc"))
+		return qmp_command(q, "device_add", dev, NULL);
+	for (int i = 0; i < QEMU_HOTPLUG_PORTS && r < 0; i++) {
+		snprintf(bus, sizeof bus, "hp%d", i);
+		json_object_object_add(dev, "bus", json_object_new_string(bus));
+		r = qmp_command(q, "device_add", dev, NULL);
+	}
+	if (r < 0)
+		xvm_hv_set_error("domain %u: no free hot-plug port (it has %d)", d->domid, QEMU_HOTPLUG_PORTS);
+	return r;
+}
+
+static int attach_disk(struct qdom *d, struct qmp *q, const struct xvm_hc_disk_config *disk)
+{
+	struct json_object *o;
+	int r;
+
+	if (disk->kind == XVM_HC_CDROM) {
+		xvm_hv_set_error("a CD drive cannot be hot-plugged (IDE); give the VM one before it starts");
+		return -EOPNOTSUPP;
+	}
+	if (find_disk(d, disk->position) >= 0) {
+		xvm_hv_set_error("domain %u already has a disk at position %u", d->domid, disk->position);
+		return -EEXIST;
+	}
+	if (d->cfg.ndisks == XVM_HC_MAX_DISKS) {
+		xvm_hv_set_error("domain %u already has %d disks", d->domid, XVM_HC_MAX_DISKS);
+		return -ENOSPC;
+	}
+	o = qemu_disk_file_node(disk);
+	r = qmp_command(q, "blockdev-add", o, NULL);
+	json_object_put(o);
+	if (r < 0)
+		return r;
+	o = qemu_disk_format_node(disk);
+	r = qmp_command(q, "blockdev-add", o, NULL);
+	json_object_put(o);
+	if (r == 0) {
+		o = qemu_disk_device(d, disk, true);
+		r = device_add(d, q, o);
+		json_object_put(o);
+		if (r < 0)
+			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"drv%u\"}", disk->position);
+	}
+	if (r < 0)
+		qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"file%u\"}", disk->position);
+	else
+		d->cfg.disks[d->cfg.ndisks++] = *disk;
+	return r;
+}
+
+static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
+{
+	struct json_object *o;
+	char id[32];
+	int r;
+
+	if (find_nic(d, n->position) >= 0) {
+		xvm_hv_set_error("domain %u already has a nic at position %u", d->domid, n->position);
+		return -EEXIST;
+	}
+	if (d->cfg.nnics == XVM_HC_MAX_NICS) {
+		xvm_hv_set_error("domain %u already has %d nics", d->domid, XVM_HC_MAX_NICS);
+		return -ENOSPC;
+	}
+	if (*n->bridge)
+		r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"bridge\", \"id\": \"net%u\", \"br\": \"%s\"}",
+				 n->position, n->bridge);
+	else
+		r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"user\", \"id\": \"net%u\"}", n->position);
+	if (r < 0)
+		return r;
+	o = json_object_new_object();
+	json_object_object_add(o, "driver", json_object_new_string("virtio-net-pci"));
+	snprintf(id, sizeof id, "net%u", n->position);
+	json_object_object_add(o, "netdev", json_object_new_string(id));
+	snprintf(id, sizeof id, "nic%u", n->position);
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (*n->mac)
+		json_object_object_add(o, "mac", json_object_new_string(n->mac));
+	r = device_add(d, q, o);
+	json_object_put(o);
+	if (r < 0)
+		qmp_commandf(q, NULL, "netdev_del", "{\"id\": \"net%u\"}", n->position);
+	else
+		d->cfg.nics[d->cfg.nnics++] = *n;
+	return r;
+}
+
+int qemu_op_device_attach(void *priv, void *arg)
+{
+	struct xvm_hc_device *a = arg;
+	struct qdom *d;
+	struct qmp *q = NULL;
+	int r;
+
+	if (a->type == XVM_HC_DEV_DISK)
+		r = qemu_disk_check(&a->disk);
+	else if (a->type == XVM_HC_DEV_NIC)
+		r = qemu_nic_check(&a->nic);
+	else {
+		xvm_hv_set_error("unknown device type %d", (int)a->type);
+		return -EINVAL;
+	}
+	if (r < 0 || (r = qemu_dom_open_locked(priv, a->domid, &d)) < 0)
+		return r;
+	if ((r = qemu_dom_live(d, &q)) == 0) {
+		r = a->type == XVM_HC_DEV_DISK ? attach_disk(d, q, &a->disk) : attach_nic(d, q, &a->nic);
+		if (r == 0)
+			r = qemu_dom_store(d);
+	}
+	qmp_close(q);
+	qemu_dom_free(d);
+	return r;
+}
+
+static int remove_device(const struct qdom *d, struct qmp *q, const char *id)
+{
+	int r = qmp_commandf(q, NULL, "device_del", "{\"id\": \"%s\"}", id);
+
+	if (r == 0)
+		r = qmp_wait_event(q, "DEVICE_DELETED", "device", id, DETACH_TIMEOUT_MS);
+	if (r == -ETIMEDOUT)
+		xvm_hv_set_error("domain %u: the guest did not release %s within %d ms "
+				 "(a guest without hot-plug support never does)", d->domid, id, DETACH_TIMEOUT_MS);
+	return r;
+}
+
+int qemu_op_device_detach(void *priv, void *arg)
+{
+	struct xvm_hc_device *a = arg;
+	bool disk = a->type == XVM_HC_DEV_DISK;
+	uint32_t pos = disk ? a->disk.position : a->nic.position;
+	struct qdom *d;
+	struct qmp *q = NULL;
+	char id[32];
+	int r, i;
+
+	if (a->type != XVM_HC_DEV_DISK && a->type != XVM_HC_DEV_NIC) {
+		xvm_hv_set_error("unknown device type %d", (int)a->type);
+		return -EINVAL;
+	}
+	if ((r = qemu_dom_open_locked(priv, a->domid, &d)) < 0)
+		return r;
+	i = disk ? find_disk(d, pos) : find_nic(d, pos);
+	if (i < 0) {
+		xvm_hv_set_error("domain %u has no %s at position %u", d->domid, disk ? "disk" : "nic", pos);
+		r = -ENOENT;
+		goto out;
+	}
+	if ((r = qemu_dom_live(d, &q)) < 0)
+		goto out;
+	snprintf(id, sizeof id, "%s%u", disk ? "disk" : "nic", pos);
+	if ((r = remove_device(d, q, id)) < 0)
+		goto out;
+	if (disk) {
+		if (*d->cfg.disks[i].path) {
+			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"drv%u\"}", pos);
+			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"file%u\"}", pos);
+		}
+		memmove(&d->cfg.disks[i], &d->cfg.disks[i + 1], (--d->cfg.ndisks - i) * sizeof d->cfg.disks[0]);
+	} else {
+		qmp_commandf(q, NULL, "netdev_del", "{\"id\": \"net%u\"}", pos);
+		memmove(&d->cfg.nics[i], &d->cfg.nics[i + 1], (--d->cfg.nnics - i) * sizeof d->cfg.nics[0]);
+	}
+	r = qemu_dom_store(d);
+out:
+	qmp_close(q);
+	qemu_dom_free(d);
+	return r;
+}
+
+int qemu_op_media_change(void *priv, void *arg)
+{
+	struct xvm_hc_media *a = arg;
+	struct xvm_hc_disk_config disc = { .kind = XVM_HC_CDROM, .position = a->position };
+	struct json_object *args;
+	struct qdom *d;
+	struct qmp *q = NULL;
+	char id[32];
+	int r, i;
+
+	if (strnlen(a->path, sizeof a->path) == sizeof a->path ||
+	    strnlen(a->format, sizeof a->format) == sizeof a->format) {
+		xvm_hv_set_error("media path or format is not NUL-terminated");
+		return -EINVAL;
+	}
+	memcpy(disc.path, a->path, sizeof disc.path);
+	memcpy(disc.format, a->format, sizeof disc.format);
+	if ((r = qemu_disk_check(&disc)) < 0 || (r = qemu_dom_open_locked(priv, a->domid, &d)) < 0)
+		return r;
+	i = find_disk(d, a->position);
+	if (i < 0) {
+		xvm_hv_set_error("domain %u has no drive at position %u", d->domid, a->position);
+		r = -ENOENT;
+		goto out;
+	}
+	if (d->cfg.disks[i].kind != XVM_HC_CDROM) {
+		xvm_hv_set_error("position %u of domain %u is a disk, not a CD drive", a->position, d->domid);
+		r = -EINVAL;
+		goto out;
+	}
+	if ((r = qemu_dom_live(d, &q)) < 0)
+		goto out;
+	snprintf(id, sizeof id, "disk%u", a->position);
+	args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(id));
+	if (*a->path) {
+		json_object_object_add(args, "filename", json_object_new_string(a->path));
+		json_object_object_add(args, "format", json_object_new_string(*a->format ? a->format : "raw"));
+		json_object_object_add(args, "read-only-mode", json_object_new_string("read-only"));
+		r = qmp_command(q, "blockdev-change-medium", args, NULL);
+	} else {
+		json_object_object_add(args, "force", json_object_new_boolean(true));
+		r = qmp_command(q, "eject", args, NULL);
+	}
+	json_object_put(args);
+	if (r == 0) {
+		memcpy(d->cfg.disks[i].path, disc.path, sizeof disc.path);
+		memcpy(d->cfg.disks[i].format, disc.format, sizeof disc.format);
+		r = qemu_dom_store(d);
+	}
+out:
+	qmp_close(q);
+	qemu_dom_free(d);
+	return r;
+}
