@@ -92,6 +92,8 @@ const struct cli_command cli_commands[] = {
 	LIST_COMMAND("sr-list", "SR", "uuid,name-label,name-description,type,content-type", NULL,
 		     "the storage repositories"),
 	PARAM_COMMANDS("sr", "SR", "a storage repository"),
+	LIST_COMMAND("console-list", "console", "uuid,VM,protocol,location", NULL, "the consoles of running VMs"),
+	PARAM_COMMANDS("console", "console", "a console"),
 	LIST_COMMAND("task-list", "task", "uuid,name-label,name-description,status,progress", NULL,
 		     "the tasks"),
 	PARAM_COMMANDS("task", "task", "a task"),

@@ -32,7 +32,7 @@ static int find_text_console(struct cli_ctx *ctx, const char *vm, struct text_co
 	struct json_object *consoles;
 	if (xvm_object_get_field(ctx->conn, "VM", vm, "consoles", &consoles) < 0)
 		return cli_api_error();
-	int r = cli_fail("the VM has no text console: is it running?");
+	int r = -1; /* none found yet */
 	for (size_t i = 0; i < json_object_array_length(consoles); i++) {
 		struct json_object *rec, *v, *oc;
 		if (xvm_object_get_record(ctx->conn, "console", json_object_get_string(json_object_array_get_idx(consoles, i)),
@@ -52,7 +52,7 @@ static int find_text_console(struct cli_ctx *ctx, const char *vm, struct text_co
 			break;
 	}
 	json_object_put(consoles);
-	return r;
+	return r == -1 ? cli_fail("the VM has no text console: is it running?") : r;
 }
 
 static int write_all(int fd, const char *buf, size_t n)

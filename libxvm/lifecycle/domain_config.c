@@ -98,8 +98,9 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	}
 	cfg->vcpus_max = (uint32_t)vmax;
 	cfg->vcpus_online = (uint32_t)int_field(rec, "VCPUs_at_startup");
-	cfg->memory_static_max_kib = (uint64_t)int_field(rec, "memory_static_max") / 1024;
-	cfg->memory_target_kib = (uint64_t)int_field(rec, "memory_dynamic_max") / 1024;
+	/* Guests get whole MiB: QEMU sizes RAM and the balloon in MiB. */
+	cfg->memory_static_max_kib = (uint64_t)int_field(rec, "memory_static_max") / (1024 * 1024) * 1024;
+	cfg->memory_target_kib = (uint64_t)int_field(rec, "memory_dynamic_max") / (1024 * 1024) * 1024;
 
 	const char *machine = map_get(rec, "platform", "machine");
 	if (!machine || !*machine)

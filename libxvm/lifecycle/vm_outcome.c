@@ -2,6 +2,7 @@
 #include "lifecycle/vm_outcome.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "core/engine.h"
 #include "core/error_internal.h"
@@ -42,7 +43,11 @@ static int add_console(struct engine *e, const char *vm, const char *protocol, c
 	ref_generate(ref);
 	struct json_object *c = json_object_new_object(), *oc = json_object_new_object();
 	json_object_object_add(c, "protocol", json_object_new_string(protocol));
-	json_object_object_add(c, "location", json_object_new_string(location));
+	/* A VNC console may come with a websocket port: "host:port,ws=PORT". */
+	const char *ws = strstr(location, ",ws=");
+	json_object_object_add(c, "location", json_object_new_string_len(location, ws ? (int)(ws - location) : (int)strlen(location)));
+	if (ws)
+		json_object_object_add(oc, "websocket_port", json_object_new_string(ws + 4));
 	json_object_object_add(c, "VM", json_object_new_string(vm));
 	if (log_path && *log_path)
 		json_object_object_add(oc, "log", json_object_new_string(log_path));
