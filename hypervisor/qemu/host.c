@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "qemu.h"
@@ -64,6 +67,71 @@ static uint32_t kvm_max_vcpus(void)
 	return n > 0 ? (uint32_t)n : 1;
 }
 
+/*
+ * /dev/kvm may accept a VM and still fail every guest (nested
+ * virtualisation missing an MSR, say: QEMU then aborts at start-up). So a
+ * QEMU with -cpu host, as domains get, is started once and told to quit;
+ * KVM is used only if it quits cleanly. The answer is kept per boot of the
+ * host in run/qemu/kvm-probe: only the first start after a boot pays.
+ */
+static bool kvm_starts_guests(const char *state_dir)
+{
+	char cache[PATH_MAX], boot_id[64] = "", line[128];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f) {
+		if (fgets(boot_id, sizeof boot_id, f))
+			boot_id[strcspn(boot_id, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(cache, sizeof cache, "%s/run/qemu/kvm-probe", state_dir);
+	if ((f = fopen(cache, "re"))) {
+		bool hit = fgets(line, sizeof line, f) && !strncmp(line, boot_id, strlen(boot_id)) && *boot_id;
+		fclose(f);
+		if (hit)
+			return line[strlen(boot_id)] == ' ' && line[strlen(boot_id) + 1] == '1';
+	}
+	char bin[PATH_MAX];
+	bool works = false;
+	int in[2];
+	if (qemu_binary(bin) == 0 && pipe2(in, O_CLOEXEC) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+			dup2(in[0], 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			execl(bin, bin, "-accel", "kvm", "-machine", "q35", "-cpu", "host", "-nodefaults",
+			      "-no-user-config", "-display", "none", "-S", "-qmp", "stdio", (char *)NULL);
+			_exit(127);
+		}
+		close(in[0]);
+		static const char quit[] = "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n";
+		if (pid > 0 && write(in[1], quit, sizeof quit - 1) < 0)
+			kill(pid, SIGKILL);
+		close(in[1]);
+		/* Bounded: a QEMU that hangs counts as broken KVM. */
+		for (int i = 0; pid > 0 && i < 1000; i++) {
+			int status;
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid) {
+				works = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+				pid = 0;
+				break;
+			}
+			usleep(10000);
+		}
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	if (*boot_id && (f = fopen(cache, "we"))) {
+		fprintf(f, "%s %d\n", boot_id, works);
+		fclose(f);
+	}
+	return works;
+}
+
 static void cpu_model(char out[128])
 {
 	char line[512];
@@ -82,7 +150,7 @@ static void cpu_model(char out[128])
 		fclose(f);
 }
 
-int qemu_host_probe(struct qemu_host *ret)
+int qemu_host_probe(const char *state_dir, struct qemu_host *ret)
 {
 	struct qemu_host h = { .accel = XVM_HC_ACCEL_TCG, .max_vcpus = QEMU_MAX_VCPUS };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -103,6 +171,8 @@ int qemu_host_probe(struct qemu_host *ret)
 	/* XVM_QEMU_ACCEL=tcg turns KVM off (a host whose KVM is broken); =kvm cannot force it on. */
 	if (!force || strcmp(force, "tcg"))
 		kvm = kvm_max_vcpus();
+	if (kvm && !kvm_starts_guests(state_dir))
+		kvm = 0;
 	if (kvm) {
 		h.accel = XVM_HC_ACCEL_KVM;
 		if (kvm < h.max_vcpus)

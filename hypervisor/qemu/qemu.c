@@ -66,7 +66,7 @@ static int qemu_open(const char *state_dir, void **ret)
 	}
 	strcpy(qm->state_dir, state_dir);
 	qm->event_fd = -1;
-	if ((r = qemu_host_probe(&qm->host)) < 0 || (r = qemu_rundir_init(qm)) < 0) {
+	if ((r = qemu_rundir_init(qm)) < 0 || (r = qemu_host_probe(state_dir, &qm->host)) < 0) {
 		free(qm);
 		return r;
 	}

@@ -63,7 +63,8 @@ struct qdom {
 };
 
 /* --- host.c --- */
-int qemu_host_probe(struct qemu_host *ret);
+/* The host; state_dir keeps the answer of the KVM probe for this boot. */
+int qemu_host_probe(const char *state_dir, struct qemu_host *ret);
 uint64_t qemu_host_cpumask(const struct qemu_host *h);
 uint64_t qemu_host_memory_free_kib(void);
 /* The QEMU binary ($XVM_QEMU_BINARY or the one on PATH), checked executable. */

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Nothing leaks: resident memory stays flat over 100,000 calls once warm.
+
+RSS moves by itself in steps (a thread's malloc arena, SQLite's cache
+filling up), once; a leak grows it in every batch. So the calls run in
+batches and the smallest batch's growth must be about zero."""
+import os
+
+import xvm
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+BATCHES = 5
+
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+def growth(call, calls, warm_up):
+    for _ in range(warm_up):
+        call()
+    steps = []
+    for _ in range(BATCHES):
+        before = rss()
+        for _ in range(calls // BATCHES):
+            call()
+        steps.append(rss() - before)
+    return steps
+
+
+def test_rss_flat_over_100000_calls(vm):
+    vm.start()
+    steps = growth(vm.record, 100000, 10000)
+    # A leak of 8 bytes a call would grow every batch by 160 KB.
+    assert min(steps) < 64 * 1024 and sum(steps) < 4 * 2 ** 20, steps
+
+
+def test_rss_flat_over_failing_calls(vm):
+    def fail():
+        try:
+            vm.pause()
+        except xvm.VMBadPowerState:
+            pass
+
+    steps = growth(fail, 30000, 5000)
+    assert min(steps) < 64 * 1024 and sum(steps) < 4 * 2 ** 20, steps
