@@ -96,18 +96,35 @@ int cli_run_list(struct cli_ctx *ctx)
 
 /* --- param-list ------------------------------------------------------------ */
 
-/* The figures of the VM's current run, from its VM_metrics, shown with the
- * VM's own parameters as xe does. Returns how many fields it appended. */
+/* The figures of the VM's current run, kept in its VM_metrics, that xe shows
+ * as the VM's own (read-only) parameters. */
+static const char *const vm_metrics_shown[] = { "start_time", "VCPUs_number", "memory_actual" };
+#define NSHOWN (sizeof(vm_metrics_shown) / sizeof(vm_metrics_shown[0]))
+
+/* One of those, if `name` (a command-line name) is one for class cls. */
+static const struct xvm_field_info *vm_metrics_field(const struct xvm_class_info *cls, const char *name)
+{
+	if (strcmp(cls->name, "VM") != 0)
+		return NULL;
+	const struct xvm_class_info *mc = xvm_class_lookup("VM_metrics");
+	const struct xvm_field_info *f = cli_field_lookup(mc, name);
+	for (size_t i = 0; f && i < NSHOWN; i++)
+		if (strcmp(f->name, vm_metrics_shown[i]) == 0)
+			return f;
+	return NULL;
+}
+
+/* Appends those figures to a VM's record. Returns how many fields it appended. */
 static size_t add_vm_metrics(struct cli_ctx *ctx, struct json_object *rec, const struct xvm_field_info **fields)
 {
-	static const char *const shown[] = { "start_time", "VCPUs_number", "memory_actual" };
+	const char *const *shown = vm_metrics_shown;
 	struct json_object *mref, *metrics;
 	if (!json_object_object_get_ex(rec, "metrics", &mref) ||
 	    xvm_object_get_record(ctx->conn, "VM_metrics", json_object_get_string(mref), &metrics) < 0)
 		return 0; /* a template has none */
 	const struct xvm_class_info *mc = xvm_class_lookup("VM_metrics");
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+	for (size_t i = 0; i < NSHOWN; i++) {
 		struct json_object *v;
 		if (json_object_object_get_ex(metrics, shown[i], &v)) {
 			json_object_object_add(rec, shown[i], json_object_get(v));
@@ -153,6 +170,8 @@ static int named_field(struct cli_ctx *ctx, unsigned need, const struct xvm_fiel
 	const char *name = cli_args_get(ctx->args, "param-name")->value;
 	const struct xvm_field_info *f = cli_field_lookup(ctx->cls, name);
 	*out = NULL;
+	if (!f)
+		f = vm_metrics_field(ctx->cls, name);
 	if (!f)
 		return cli_usage(ctx, "%s has no field '%s'", ctx->cls->name, name);
 	if ((need & NEED_RW) && f->qualifier != XVM_QUAL_RW)
@@ -214,11 +233,16 @@ int cli_run_param_get(struct cli_ctx *ctx)
 	int r = named_field(ctx, NEED_ANY, &f);
 	if (r || (r = cli_lookup_uuid_param(ctx, &ref)))
 		return r;
-	struct json_object *v;
-	if (xvm_object_get_field(ctx->conn, ctx->cls->name, ref, f->name, &v) < 0) {
+	struct json_object *v, *mref = NULL;
+	bool of_metrics = vm_metrics_field(ctx->cls, cli_args_get(ctx->args, "param-name")->value) == f;
+	if ((of_metrics && xvm_object_get_field(ctx->conn, "VM", ref, "metrics", &mref) < 0) ||
+	    xvm_object_get_field(ctx->conn, of_metrics ? "VM_metrics" : ctx->cls->name,
+				 of_metrics ? json_object_get_string(mref) : ref, f->name, &v) < 0) {
+		json_object_put(mref);
 		free(ref);
 		return cli_api_error();
 	}
+	json_object_put(mref);
 	const struct cli_param *key = cli_args_get(ctx->args, "param-key");
 	if (key) {
 		struct json_object *kv;

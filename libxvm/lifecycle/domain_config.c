@@ -58,7 +58,9 @@ static int parse_mask(const char *ref, const char *text, uint32_t host_cpus, uin
 	return r;
 }
 
-static int hvm_settings(const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg)
+/* Checked for every VM, booted by firmware or not: a typo is an error
+ * wherever it stands. */
+static int firmware(const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg)
 {
 	const char *fw = map_get(rec, "HVM_boot_params", "firmware");
 	if (!fw || !*fw)
@@ -67,6 +69,11 @@ static int hvm_settings(const char *ref, struct json_object *rec, struct xvm_hc_
 		return ERR2(XVM_ERR_VALUE_NOT_SUPPORTED, "HVM_boot_params:firmware", fw,
 			    "unknown firmware '%s' for VM %s: use bios or uefi", fw, ref);
 	snprintf(cfg->firmware, sizeof(cfg->firmware), "%s", fw);
+	return 0;
+}
+
+static int hvm_settings(const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg)
+{
 	const char *order = map_get(rec, "HVM_boot_params", "order");
 	if (!order || !*order)
 		order = "cd";
@@ -101,6 +108,13 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	/* Guests get whole MiB: QEMU sizes RAM and the balloon in MiB. */
 	cfg->memory_static_max_kib = (uint64_t)int_field(rec, "memory_static_max") / (1024 * 1024) * 1024;
 	cfg->memory_target_kib = (uint64_t)int_field(rec, "memory_dynamic_max") / (1024 * 1024) * 1024;
+	if (cfg->memory_static_max_kib > host.memory_free_kib) {
+		char need[24], have[24];
+		snprintf(need, sizeof(need), "%llu", (unsigned long long)cfg->memory_static_max_kib * 1024);
+		snprintf(have, sizeof(have), "%llu", (unsigned long long)host.memory_free_kib * 1024);
+		return ERR2(XVM_ERR_HOST_NOT_ENOUGH_FREE_MEMORY, need, have,
+			    "VM %s needs %s bytes of memory; the host has %s free", ref, need, have);
+	}
 
 	const char *machine = map_get(rec, "platform", "machine");
 	if (!machine || !*machine)
@@ -112,6 +126,8 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	const char *acpi = map_get(rec, "platform", "acpi");
 	cfg->acpi = !acpi || !(strcmp(acpi, "false") == 0 || strcmp(acpi, "0") == 0);
 
+	if ((r = firmware(ref, rec, cfg)) < 0)
+		return r;
 	const char *kernel = str_field(rec, "PV_kernel");
 	if (*kernel) {
 		cfg->boot = XVM_HC_BOOT_DIRECT_KERNEL;

@@ -35,6 +35,9 @@ struct class_def {
 	/* What compute needs for a batch of records (say, the operations in
 	 * flight), gathered once per read; may be NULL. */
 	struct json_object *(*compute_context)(struct engine *e);
+	/* Fills FIELD_COMPUTED fields of a record read from the store; when
+	 * compute_refreshes_stored, also brings stored ones up to date. */
+	bool compute_refreshes_stored;
 	/* Fills FIELD_COMPUTED fields of a record read from the store. */
 	void (*compute)(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *record);
 	/* Objects that live outside the store (tasks of operations in flight),
