@@ -4,7 +4,7 @@ line, against a bare qemu-system-x86_64 started with the identical command
 line in the same run; and the latencies of pause/unpause, suspend/resume
 and clean shutdown of a 256 MiB guest.
 
-    bench/guest_boot.py BUILD_DIR [RUNS]      (default RUNS = 10)
+    bench/guest_boot.py BUILD_DIR [RUNS]      (default RUNS = 20)
 
 Runs under TCG (XVM_QEMU_ACCEL=tcg unless set), as CI does.
 """
@@ -39,8 +39,10 @@ class Xvm:
         self.uri = f"local://{state}"
 
     def __call__(self, *args):
-        return subprocess.run([self.cli, "-c", self.uri, *args], check=True, capture_output=True,
-                              text=True).stdout.strip()
+        p = subprocess.run([self.cli, "-c", self.uri, *args], capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError(f"xvm {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout.strip()
 
     def timed(self, *args):
         start = time.monotonic()
@@ -93,37 +95,42 @@ def bare_boot(argv):
 
 def main():
     build = os.path.abspath(sys.argv[1])
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     os.environ.setdefault("XVM_QEMU_ACCEL", "tcg")
     kernel = os.path.join(build, "tests", "guest", "guest.elf")
     with tempfile.TemporaryDirectory(prefix="xvm-bench-guest-") as tmp:
         xvm = Xvm(build, os.path.join(tmp, "state"))
         vm = xvm("vm-install", "template=Direct kernel boot", "new-name-label=bench")
-        xvm("vm-param-set", f"uuid={vm}", f"PV-kernel={kernel}", "memory-static-max=256MiB",
-            "memory-dynamic-max=256MiB", "memory-dynamic-min=256MiB")
-        boots, argv = [], None
-        for _ in range(runs):
-            start = time.monotonic()
-            xvm("vm-start", f"uuid={vm}")
-            boots.append(wait_for(console_log(xvm, vm), READY, start + 30) - start)
-            argv = argv or qemu_cmdline(vm)
-            xvm("vm-shutdown", f"uuid={vm}", "--force")
-        bare = [bare_boot(argv) for _ in range(runs)]
+        try:
+            xvm("vm-param-set", f"uuid={vm}", f"PV-kernel={kernel}", "memory-static-max=256MiB",
+                "memory-dynamic-max=256MiB", "memory-dynamic-min=256MiB")
+            # xvm and bare runs alternate, so that drift in the machine's load
+            # falls on both alike.
+            boots, bare, argv = [], [], None
+            for _ in range(runs):
+                start = time.monotonic()
+                xvm("vm-start", f"uuid={vm}")
+                boots.append(wait_for(console_log(xvm, vm), READY, start + 30) - start)
+                argv = argv or qemu_cmdline(vm)
+                xvm("vm-shutdown", f"uuid={vm}", "--force")
+                bare.append(bare_boot(argv))
 
-        xvm("vm-start", f"uuid={vm}")
-        wait_for(console_log(xvm, vm), READY, time.monotonic() + 30)
-        lat = {"pause": [], "unpause": [], "suspend": [], "resume": [], "clean shutdown": []}
-        for _ in range(runs):
-            lat["pause"].append(xvm.timed("vm-pause", f"uuid={vm}"))
-            lat["unpause"].append(xvm.timed("vm-unpause", f"uuid={vm}"))
-        for _ in range(min(runs, 5)):
-            lat["suspend"].append(xvm.timed("vm-suspend", f"uuid={vm}"))
-            lat["resume"].append(xvm.timed("vm-resume", f"uuid={vm}"))
-        for _ in range(min(runs, 5)):
-            lat["clean shutdown"].append(xvm.timed("vm-shutdown", f"uuid={vm}"))
             xvm("vm-start", f"uuid={vm}")
             wait_for(console_log(xvm, vm), READY, time.monotonic() + 30)
-        xvm("vm-uninstall", f"uuid={vm}", "--force")
+            lat = {"pause": [], "unpause": [], "suspend": [], "resume": [], "clean shutdown": []}
+            for _ in range(runs):
+                lat["pause"].append(xvm.timed("vm-pause", f"uuid={vm}"))
+                lat["unpause"].append(xvm.timed("vm-unpause", f"uuid={vm}"))
+            for _ in range(min(runs, 5)):
+                lat["suspend"].append(xvm.timed("vm-suspend", f"uuid={vm}"))
+                lat["resume"].append(xvm.timed("vm-resume", f"uuid={vm}"))
+            for _ in range(min(runs, 5)):
+                lat["clean shutdown"].append(xvm.timed("vm-shutdown", f"uuid={vm}"))
+                xvm("vm-start", f"uuid={vm}")
+                wait_for(console_log(xvm, vm), READY, time.monotonic() + 30)
+        finally:
+            # A failed run must leave no guest behind to skew the next one.
+            xvm("vm-uninstall", f"uuid={vm}", "--force")
 
     med = statistics.median
     print(f"test guest, 256 MiB, TCG ({os.environ['XVM_QEMU_ACCEL']}), median of {runs}:")

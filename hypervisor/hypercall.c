@@ -27,7 +27,7 @@ static const struct {
 	uint32_t flags;
 } op_desc[XVM_HC_OP_MAX] = {
 	[XVM_HC_HOST_INFO]            = { "host_info", 0 },
-	[XVM_HC_DOMAIN_CREATE]        = { "domain_create", XVM_HC_F_CREATE_KEEP_ON_FAILURE },
+	[XVM_HC_DOMAIN_CREATE]        = { "domain_create", XVM_HC_F_CREATE_KEEP_ON_FAILURE | XVM_HC_F_CREATE_RUNNING },
 	[XVM_HC_DOMAIN_UNPAUSE]       = { "domain_unpause", 0 },
 	[XVM_HC_DOMAIN_PAUSE]         = { "domain_pause", 0 },
 	[XVM_HC_DOMAIN_SHUTDOWN]      = { "domain_shutdown", 0 },

@@ -26,7 +26,7 @@ struct xvm_hv;
 
 enum xvm_hc {
 	XVM_HC_HOST_INFO = 1,       /* struct xvm_hc_host_info */
-	XVM_HC_DOMAIN_CREATE,       /* struct xvm_hc_domain_create: created paused */
+	XVM_HC_DOMAIN_CREATE,       /* struct xvm_hc_domain_create: created paused (or running) */
 	XVM_HC_DOMAIN_UNPAUSE,      /* struct xvm_hc_domain */
 	XVM_HC_DOMAIN_PAUSE,        /* struct xvm_hc_domain */
 	XVM_HC_DOMAIN_SHUTDOWN,     /* struct xvm_hc_domain_shutdown: asks the guest */
@@ -282,6 +282,9 @@ struct xvm_hc_guest_action {
 /* Flags. */
 #define XVM_HC_F_CREATE_KEEP_ON_FAILURE (1u << 0) /* DOMAIN_CREATE: debugging */
 #define XVM_HC_F_INFO_BY_UUID (1u << 1)           /* DOMAIN_GET_INFO: find by uuid, not domid */
+/* DOMAIN_CREATE: the guest runs at once; CREATE then UNPAUSE without the
+ * round trip between them (a real guest starts booting meanwhile). */
+#define XVM_HC_F_CREATE_RUNNING (1u << 2)
 
 /* --- Opening a backend -------------------------------------------------- */
 

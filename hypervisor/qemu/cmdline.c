@@ -289,7 +289,8 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 	add(&a, "%llu", (unsigned long long)(d->cfg.memory_static_max_kib / 1024));
 	add(&a, "-nodefaults");
 	add(&a, "-no-user-config");
-	add(&a, "-S");
+	if (!d->run_at_start)
+		add(&a, "-S");
 	add(&a, "-display");
 	add(&a, "none");
 	add_chardev(&a, d, "qmp", "qmp.sock", NULL);

@@ -212,6 +212,7 @@ int qemu_op_domain_create(void *priv, void *arg)
 	d->accel = qm->host.accel;
 	d->memory_target_kib = d->cfg.memory_target_kib;
 	d->start_time = time(NULL);
+	d->run_at_start = a->head.flags & XVM_HC_F_CREATE_RUNNING;
 	if ((r = qemu_admit(qm, d)) < 0) {
 		qemu_dom_free(d);
 		return r;

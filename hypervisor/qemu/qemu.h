@@ -60,6 +60,7 @@ struct qdom {
 	enum xvm_hc_accel accel;
 	int vnc_port, ws_port;
 	int lock_fd; /* the domain's lock while held; -1 otherwise */
+	bool run_at_start; /* no -S: the guest boots while we connect */
 };
 
 /* --- host.c --- */

@@ -244,9 +244,17 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret)
 		xvm_hv_set_error("cannot connect to QMP at %s: %s", path, strerror(-r));
 		goto fail;
 	}
-	r = read_message(q, deadline, "greeting", &greeting);
-	if (r < 0)
-		goto fail;
+	/* An event the monitor queued before this client came may come ahead
+	 * of the greeting: skip events (a bounded number) until it. */
+	for (int skipped = 0;; skipped++) {
+		r = read_message(q, deadline, "greeting", &greeting);
+		if (r < 0)
+			goto fail;
+		if (skipped >= 16 || !json_object_object_get_ex(greeting, "event", NULL))
+			break;
+		json_object_put(greeting);
+		greeting = NULL;
+	}
 	if (!json_object_object_get_ex(greeting, "QMP", NULL)) {
 		xvm_hv_set_error("QMP at %s greeted with something else: %.80s", path,
 				 json_object_to_json_string(greeting));

@@ -40,6 +40,10 @@ int sim_op_domain_create(void *priv, void *arg)
 		return r;
 	sim_config_to_slot(a->config, &s);
 	s.start_time = time(NULL);
+	if (a->head.flags & XVM_HC_F_CREATE_RUNNING) {
+		s.state = XVM_HC_STATE_RUNNING;
+		s.running_since_ns = sim_now_ns();
+	}
 
 	r = sim_table_lock(sim->table);
 	if (r < 0)

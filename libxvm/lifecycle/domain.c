@@ -17,17 +17,10 @@ int domain_boot(struct engine *e, const char *ref, struct json_object *rec, bool
 	int r = domain_config_from_vm(e, ref, rec, &cfg);
 	if (r < 0)
 		return r;
-	struct xvm_hc_domain_create create = { .head = XVM_HC_HEAD(0), .config = &cfg };
+	struct xvm_hc_domain_create create = { .head = XVM_HC_HEAD(paused ? 0 : XVM_HC_F_CREATE_RUNNING),
+					       .config = &cfg };
 	if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_CREATE, &create)) < 0)
 		return engine_hv_error(e, r, "domain create", ref);
-	if (!paused) {
-		struct xvm_hc_domain un = { .head = XVM_HC_HEAD(0), .domid = create.domid };
-		if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_UNPAUSE, &un)) < 0) {
-			r = engine_hv_error(e, r, "domain unpause", ref);
-			domain_destroy(e, ref, create.domid);
-			return r;
-		}
-	}
 	*info = (struct xvm_hc_domain_info){ .head = XVM_HC_HEAD(0), .domid = create.domid };
 	if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, info)) < 0) {
 		r = engine_hv_error(e, r, "domain info", ref);

@@ -54,7 +54,7 @@ def test_fault_injection_on_start_leaves_vm_halted(xvm):
     uuid = xvm.install("f")
     host = xvm.ok("host-list", "--minimal")
     free = xvm.ok("host-param-get", f"uuid={host}", "param-name=memory-free")
-    err = xvm.fails(1, "vm-start", "vm=f", env={"XVM_HC_FAULT": "domain_unpause:1:EIO"})
+    err = xvm.fails(1, "vm-start", "vm=f", env={"XVM_HC_FAULT": "domain_create:1:EIO"})
     assert err.startswith("Error: "), err
     assert xvm.power(uuid) == "halted"
     assert xvm.get(uuid, "domid") == "-1"

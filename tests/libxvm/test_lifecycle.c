@@ -752,9 +752,17 @@ static void start_fails(const char *spec, int code, const char *what)
 	xvm_disconnect(fc);
 }
 
+/* A start creates the domain running (one hypercall); unpause is its own operation. */
 Test(lifecycle, fault_domain_unpause)
 {
-	start_fails("domain_unpause:1:EIO", XVM_ERR_HYPERVISOR_ERROR, "domain unpause");
+	xvm_conn *fc = connect_with_fault("domain_unpause:1:EIO");
+	T_OK(xvm_vm_start(fc, vm, XVM_VM_START_PAUSED));
+	t_check_error("unpause", xvm_vm_unpause(fc, vm), XVM_ERR_HYPERVISOR_ERROR, 2, "domain unpause", NULL);
+	check_state(fc, vm, "Paused");
+	T_OK(xvm_vm_unpause(fc, vm));
+	check_state(fc, vm, "Running");
+	xvm_disconnect(fc);
+	unsetenv("XVM_HC_FAULT");
 }
 
 Test(lifecycle, fault_domain_create)

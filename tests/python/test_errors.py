@@ -138,14 +138,14 @@ def test_store_invalid(tmp_path):
 
 
 def test_hypervisor_error(uri, monkeypatch):
-    monkeypatch.setenv("XVM_HC_FAULT", "domain_unpause:1:EIO")
+    monkeypatch.setenv("XVM_HC_FAULT", "domain_create:1:EIO")
     with xvm.connect(uri) as conn:
         vm = conn.install("sim test", "a")
         with pytest.raises(xvm.HypervisorError) as ei:
             vm.start()
         check(ei, xvm.HypervisorError, "HYPERVISOR_ERROR")
         assert vm.power_state == "Halted"
-        vm.start()                               # only the first unpause fails
+        vm.start()                               # only the first create fails
         assert vm.power_state == "Running"
 
 
