@@ -30,6 +30,7 @@ struct engine {
 	bool synced_once;
 	uint64_t event_seq;         /* hypervisor events handled up to here */
 	unsigned shutdown_timeout_s;/* default wait for a clean shutdown */
+	bool backend_has_no_consoles; /* learnt from the first console asked for */
 };
 
 /* backend: "sim" or "qemu". Sets the error on failure. */

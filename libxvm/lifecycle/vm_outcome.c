@@ -60,6 +60,9 @@ static int add_console(struct engine *e, const char *vm, const char *protocol, c
 /* The consoles of the domain the VM now runs as; none for a stopped VM. */
 static int refresh_consoles(struct engine *e, const char *vm, int64_t domid)
 {
+	/* A backend that has no consoles (sim) never made any records either. */
+	if (e->backend_has_no_consoles)
+		return 0;
 	struct json_object *old;
 	int r = rec_find(e, &class_console, "VM", vm, &old);
 	for (size_t i = 0; r == 0 && i < json_object_array_length(old); i++)
@@ -69,16 +72,21 @@ static int refresh_consoles(struct engine *e, const char *vm, int64_t domid)
 		enum xvm_hc_console_kind kind;
 		const char *protocol;
 	} kinds[] = { { XVM_HC_CONSOLE_SERIAL, "vt100" }, { XVM_HC_CONSOLE_VNC, "rfb" } };
+	unsigned unsupported = 0;
 	for (size_t i = 0; r == 0 && domid >= 0 && i < 2; i++) {
 		struct xvm_hc_console con = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)domid, .kind = kinds[i].kind };
 		int hr = xvm_hypercall(e->hv, XVM_HC_CONSOLE_OPEN, &con);
 		if (hr == 0)
 			r = add_console(e, vm, kinds[i].protocol, con.location, con.log_path);
-		else if (hr != -EOPNOTSUPP)
+		else if (hr == -EOPNOTSUPP)
+			unsupported++;
+		else
 			/* The VM runs without that console rather than not at all. */
 			log_warning("domain %lld: no %s console: %s", (long long)domid, kinds[i].protocol,
 				    xvm_hv_last_error(e->hv));
 	}
+	if (unsupported == 2)
+		e->backend_has_no_consoles = true;
 	return r;
 }
 

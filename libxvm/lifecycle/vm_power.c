@@ -13,6 +13,9 @@
 #include "lifecycle/domain.h"
 #include "lifecycle/domain_config.h"
 #include "lifecycle/vm_op.h"
+#include "objects/records.h"
+#include "objects/registry.h"
+#include "store/store.h"
 
 static const char *name_of(struct vm_op *op)
 {
@@ -129,13 +132,22 @@ int vm_hard_shutdown(struct engine *e, const char *ref)
  * (seconds), else the connection's default ($XVM_SHUTDOWN_TIMEOUT, else 60 s). */
 static unsigned shutdown_timeout(struct vm_op *op)
 {
-	struct json_object *oc, *v;
+	static const char *const fields[] = { "other_config", NULL };
+	struct json_object *rec = NULL, *oc, *v;
 	int64_t s;
-	if (json_object_object_get_ex(op->rec, "other_config", &oc) &&
+	unsigned timeout = op->e->shutdown_timeout_s;
+	/* Read here, not with every operation's fields: maps cost to parse. */
+	if (store_begin_read(op->e->store) == 0) {
+		if (rec_read_fields(op->e, &class_vm, op->ref, fields, &rec) < 0)
+			rec = NULL;
+		store_rollback(op->e->store);
+	}
+	if (rec && json_object_object_get_ex(rec, "other_config", &oc) &&
 	    json_object_object_get_ex(oc, "shutdown_timeout", &v) && parse_int64(json_object_get_string(v), &s) == 0 &&
 	    s > 0 && s <= 86400)
-		return (unsigned)s;
-	return op->e->shutdown_timeout_s;
+		timeout = (unsigned)s;
+	json_object_put(rec);
+	return timeout;
 }
 
 /* Asks the guest to stop for `reason` and waits for it. */
