@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Consoles and the limits of a clean shutdown on real guests."""
+import os
+import pty
+import select
 import socket
+import subprocess
+import time
 
-from conftest import READY, wait_for
+from conftest import READY, TICK, XVM, wait_for
 
 
 def test_console_records_and_vnc_answers(xvm):
@@ -53,3 +58,30 @@ def test_uefi_firmware_starts(xvm):
     argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
     assert any(b"OVMF" in a and b"pflash" in a for a in argv) or any(b"OVMF" in a for a in argv), argv
     xvm.ok("vm-shutdown", "vm=efi", "--force")
+
+
+def test_interactive_console_on_a_terminal(xvm):
+    """At a terminal `xvm console` is interactive: the guest's output comes
+    through live and Ctrl-] detaches, leaving the VM running."""
+    uuid = xvm.guest("tty")
+    xvm.ok("vm-start", "vm=tty")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([XVM, "console", "vm=tty"], env=xvm.env, stdin=slave, stdout=slave, stderr=slave,
+                            close_fds=True)
+    os.close(slave)
+    try:
+        seen, deadline = b"", time.monotonic() + 20
+        while not TICK.search(seen.decode(errors="replace")) and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                seen += os.read(master, 4096)
+        assert TICK.search(seen.decode(errors="replace")), seen[-500:]
+        os.write(master, b"\x1d")  # Ctrl-]
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert xvm.power(uuid) == "running", "detaching leaves the VM running"
+    xvm.ok("vm-shutdown", "vm=tty", "--force")
