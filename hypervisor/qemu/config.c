@@ -5,7 +5,6 @@
  * error), and its JSON form, which the domain record and the save-file
  * header carry so that a later process can re-adopt or restore the domain.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -13,30 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_check.h"
 #include "qemu.h"
-
-#define TERMINATED(field) (strnlen((field), sizeof(field)) < sizeof(field))
-
-static bool uuid_valid(const char *u)
-{
-	for (int i = 0; i < XVM_UUID_STRLEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (u[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)u[i])) {
-			return false;
-		}
-	}
-	return u[XVM_UUID_STRLEN] == '\0';
-}
-
-static bool one_of(const char *s, const char *const *set)
-{
-	for (; *set; set++)
-		if (!strcmp(s, *set))
-			return true;
-	return false;
-}
 
 static int file_check(const char *what, const char *path)
 {
@@ -51,21 +28,12 @@ static int file_check(const char *what, const char *path)
 int qemu_disk_check(const struct xvm_hc_disk_config *d)
 {
 	static const char *const formats[] = { "", "raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi", "qed", NULL };
+	int r = hv_disk_check(d);
 
-	if (!TERMINATED(d->path) || !TERMINATED(d->format)) {
-		xvm_hv_set_error("disk %u: path or format is not NUL-terminated", d->position);
-		return -EINVAL;
-	}
-	if (d->kind != XVM_HC_DISK && d->kind != XVM_HC_CDROM) {
-		xvm_hv_set_error("disk %u: unknown kind %d", d->position, (int)d->kind);
-		return -EINVAL;
-	}
-	if (!one_of(d->format, formats)) {
+	if (r < 0)
+		return r;
+	if (!hv_one_of(d->format, formats)) {
 		xvm_hv_set_error("disk %u: unknown image format '%s'", d->position, d->format);
-		return -EINVAL;
-	}
-	if (d->kind == XVM_HC_DISK && !*d->path) {
-		xvm_hv_set_error("disk %u: a disk needs a path (only a CD drive may be empty)", d->position);
 		return -EINVAL;
 	}
 	return *d->path ? file_check(d->kind == XVM_HC_CDROM ? "CD image" : "disk image", d->path) : 0;
@@ -73,15 +41,10 @@ int qemu_disk_check(const struct xvm_hc_disk_config *d)
 
 int qemu_nic_check(const struct xvm_hc_nic_config *n)
 {
-	if (!TERMINATED(n->mac) || !TERMINATED(n->bridge)) {
-		xvm_hv_set_error("nic %u: mac or bridge is not NUL-terminated", n->position);
-		return -EINVAL;
-	}
-	for (int i = 0; n->mac[0] && i < 18; i++)
-		if (i == 17 ? n->mac[i] != '\0' : i % 3 == 2 ? n->mac[i] != ':' : !isxdigit((unsigned char)n->mac[i])) {
-			xvm_hv_set_error("nic %u: '%s' is not a MAC address", n->position, n->mac);
-			return -EINVAL;
-		}
+	int r = hv_nic_check(n);
+
+	if (r < 0)
+		return r;
 	if (strspn(n->bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(n->bridge)) {
 		xvm_hv_set_error("nic %u: '%s' is not a bridge name", n->position, n->bridge);
 		return -EINVAL;
@@ -107,71 +70,19 @@ int qemu_ovmf_paths(char code[PATH_MAX], char vars[PATH_MAX])
 	return -ENOENT;
 }
 
-static int devices_check(const struct xvm_hc_domain_config *c)
-{
-	int r;
-
-	if (c->ndisks > XVM_HC_MAX_DISKS || c->nnics > XVM_HC_MAX_NICS) {
-		xvm_hv_set_error("%u disks and %u nics; at most %d and %d", c->ndisks, c->nnics,
-				 XVM_HC_MAX_DISKS, XVM_HC_MAX_NICS);
-		return -EINVAL;
-	}
-	for (uint32_t i = 0; i < c->ndisks; i++) {
-		if ((r = qemu_disk_check(&c->disks[i])) < 0)
-			return r;
-		for (uint32_t j = 0; j < i; j++)
-			if (c->disks[j].position == c->disks[i].position) {
-				xvm_hv_set_error("two disks at position %u", c->disks[i].position);
-				return -EINVAL;
-			}
-	}
-	for (uint32_t i = 0; i < c->nnics; i++) {
-		if ((r = qemu_nic_check(&c->nics[i])) < 0)
-			return r;
-		for (uint32_t j = 0; j < i; j++)
-			if (c->nics[j].position == c->nics[i].position) {
-				xvm_hv_set_error("two nics at position %u", c->nics[i].position);
-				return -EINVAL;
-			}
-	}
-	return 0;
-}
-
+/* QEMU reads the boot files itself, so they must be readable, and UEFI needs OVMF. */
 static int boot_check(const struct xvm_hc_domain_config *c)
 {
-	static const char *const firmwares[] = { "", "bios", "uefi", NULL };
-	static const char *const machines[] = { "", "q35", "pc", NULL };
 	char code[PATH_MAX], vars[PATH_MAX];
 	int r;
 
-	if (!TERMINATED(c->firmware) || !one_of(c->firmware, firmwares)) {
-		xvm_hv_set_error("firmware must be \"bios\" or \"uefi\"");
-		return -EINVAL;
-	}
-	if (!TERMINATED(c->machine) || !one_of(c->machine, machines)) {
-		xvm_hv_set_error("machine must be \"q35\" or \"pc\"");
-		return -EINVAL;
-	}
-	if (!TERMINATED(c->boot_order) || strspn(c->boot_order, "cdn") != strlen(c->boot_order)) {
-		xvm_hv_set_error("boot order may only name c (disk), d (CD) and n (network)");
-		return -EINVAL;
-	}
-	if (!TERMINATED(c->kernel) || !TERMINATED(c->ramdisk) || !TERMINATED(c->cmdline)) {
-		xvm_hv_set_error("kernel, ramdisk or cmdline is not NUL-terminated");
-		return -EINVAL;
-	}
+	if ((r = hv_boot_check(c)) < 0)
+		return r;
 	if (c->boot == XVM_HC_BOOT_DIRECT_KERNEL) {
-		if (!*c->kernel) {
-			xvm_hv_set_error("direct kernel boot needs a kernel");
-			return -EINVAL;
-		}
 		if ((r = file_check("kernel", c->kernel)) < 0)
 			return r;
 		if (*c->ramdisk && (r = file_check("ramdisk", c->ramdisk)) < 0)
 			return r;
-	} else if (c->boot != XVM_HC_BOOT_HVM) {
-		xvm_hv_set_error("unknown boot method %d", (int)c->boot);
-		return -EINVAL;
 	}
 	if (!strcmp(c->firmware, "uefi"))
 		return qemu_ovmf_paths(code, vars);
@@ -180,25 +91,10 @@ static int boot_check(const struct xvm_hc_domain_config *c)
 
 int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_host *host)
 {
-	uint64_t cpus = qemu_host_cpumask(host);
 	int r;
 
-	if (!uuid_valid(c->uuid)) {
-		xvm_hv_set_error("'%.*s' is not a UUID", XVM_UUID_STRLEN, c->uuid);
-		return -EINVAL;
-	}
-	if (!TERMINATED(c->name)) {
-		xvm_hv_set_error("domain name is not NUL-terminated");
-		return -EINVAL;
-	}
-	if (c->vcpus_max < 1 || c->vcpus_max > host->max_vcpus) {
-		xvm_hv_set_error("vcpus_max %u is out of range 1..%u", c->vcpus_max, host->max_vcpus);
-		return -EINVAL;
-	}
-	if (c->vcpus_online < 1 || c->vcpus_online > c->vcpus_max) {
-		xvm_hv_set_error("vcpus_online %u is out of range 1..%u", c->vcpus_online, c->vcpus_max);
-		return -EINVAL;
-	}
+	if ((r = hv_config_check(c, host->max_vcpus)) < 0)
+		return r;
 	/* QEMU wants whole MiB and the firmware needs a few of them. */
 	if (c->memory_static_max_kib < 16384 || c->memory_static_max_kib % 1024 || !c->memory_target_kib ||
 	    c->memory_target_kib > c->memory_static_max_kib) {
@@ -207,15 +103,10 @@ int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_ho
 				 c->memory_static_max_kib, c->memory_target_kib);
 		return -EINVAL;
 	}
-	for (uint32_t v = 0; v < c->vcpus_max; v++)
-		if (c->vcpu_affinity[v] & ~cpus) {
-			xvm_hv_set_error("vcpu %u affinity 0x%" PRIx64 " names CPUs the host (%u CPUs) lacks",
-					 v, c->vcpu_affinity[v], host->cpu_count);
-			return -EINVAL;
-		}
-	if ((r = boot_check(c)) < 0)
+	if ((r = hv_affinity_check(c, qemu_host_cpumask(host), host->cpu_count)) < 0 ||
+	    (r = boot_check(c)) < 0)
 		return r;
-	return devices_check(c);
+	return hv_devices_check(c, qemu_disk_check, qemu_nic_check);
 }
 
 /* --- JSON ------------------------------------------------------------- */

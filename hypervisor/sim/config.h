@@ -6,23 +6,14 @@
  */
 #pragma once
 
-#include <string.h>
-
+#include "config_check.h"
 #include "hypercall.h"
 #include "host.h"
 #include "table.h"
 
 #define SIM_MAX_VCPUS 64
 
-/* A fixed-size string field of the ABI holds its NUL. */
-#define SIM_TERMINATED(field) (strnlen((field), sizeof(field)) < sizeof(field))
-
-/* 8-4-4-4-12 hex digits, NUL-terminated. */
-bool sim_uuid_valid(const char *u);
-
 int sim_config_check(const struct xvm_hc_domain_config *c, const struct sim_host *host);
-int sim_disk_check(const struct xvm_hc_disk_config *d);
-int sim_nic_check(const struct xvm_hc_nic_config *n);
 
 /* Fills the slot with what the config determines; run state is left alone. */
 void sim_config_to_slot(const struct xvm_hc_domain_config *c, struct sim_slot *s);

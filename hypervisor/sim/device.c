@@ -28,7 +28,7 @@ static int find_nic(const struct sim_slot *s, uint32_t position)
 
 static int attach_disk(struct sim_slot *s, const struct xvm_hc_disk_config *d)
 {
-	int r = sim_disk_check(d);
+	int r = hv_disk_check(d);
 
 	if (r < 0)
 		return r;
@@ -46,7 +46,7 @@ static int attach_disk(struct sim_slot *s, const struct xvm_hc_disk_config *d)
 
 static int attach_nic(struct sim_slot *s, const struct xvm_hc_nic_config *n)
 {
-	int r = sim_nic_check(n);
+	int r = hv_nic_check(n);
 
 	if (r < 0)
 		return r;
@@ -123,7 +123,7 @@ static int media_change_locked(struct sim *sim, void *arg)
 	struct sim_slot *s;
 	int r, i;
 
-	if (!SIM_TERMINATED(a->path) || !SIM_TERMINATED(a->format)) {
+	if (!HV_TERMINATED(a->path) || !HV_TERMINATED(a->format)) {
 		xvm_hv_set_error("media path or format is not NUL-terminated");
 		return -EINVAL;
 	}

@@ -149,7 +149,7 @@ static int corrupt(const char *path, const char *why)
 
 static int check_values(const char *path, const struct sim_saved *s)
 {
-	if (!sim_uuid_valid(s->uuid))
+	if (!hv_uuid_valid(s->uuid))
 		return corrupt(path, "DOMAIN record has no valid uuid");
 	if (s->vcpus_max < 1 || s->vcpus_max > SIM_MAX_VCPUS ||
 	    s->vcpus_online < 1 || s->vcpus_online > s->vcpus_max)

@@ -15,7 +15,7 @@
 
 static int check_path(const char *op, const char (*path)[XVM_HC_PATH_MAX])
 {
-	if (!SIM_TERMINATED(*path) || !**path) {
+	if (!HV_TERMINATED(*path) || !**path) {
 		xvm_hv_set_error("%s: the path is empty or not NUL-terminated", op);
 		return -EINVAL;
 	}
