@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define T_LIFECYCLE_FIXTURE
 #include "common.h"
 
 #include <errno.h>
@@ -25,11 +26,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
-void t_rmdir(char *dir)
+void t_rmdir(char *state_dir)
 {
-	if (dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
+	if (state_dir)
+		nftw(state_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(state_dir);
 }
 
 void t_write_file(const char *path, const char *text)
@@ -59,10 +60,10 @@ char *t_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-const char *t_uri(const char *dir)
+const char *t_uri(const char *state_dir)
 {
 	static _Thread_local char buf[4200];
-	snprintf(buf, sizeof(buf), "sim://%s", dir);
+	snprintf(buf, sizeof(buf), "sim://%s", state_dir);
 	return buf;
 }
 
@@ -78,11 +79,11 @@ const char *t_errmsg(void)
 	return e ? e->message : "(none)";
 }
 
-xvm_conn *t_connect(const char *dir)
+xvm_conn *t_connect(const char *state_dir)
 {
 	xvm_conn *c = NULL;
-	int r = xvm_connect(t_uri(dir), 0, &c);
-	cr_assert_eq(r, 0, "connect %s: %d %s: %s", t_uri(dir), r, t_errname(), t_errmsg());
+	int r = xvm_connect(t_uri(state_dir), 0, &c);
+	cr_assert_eq(r, 0, "connect %s: %d %s: %s", t_uri(state_dir), r, t_errname(), t_errmsg());
 	cr_assert_not_null(c);
 	return c;
 }
@@ -111,9 +112,9 @@ void t_check_error(const char *what, int r, int code, int nparams, ...)
 	va_end(ap);
 }
 
-void t_check_bad_power(const char *what, int r, const char *vm, const char *expected, const char *actual)
+void t_check_bad_power(const char *what, int r, const char *vm_ref, const char *expected, const char *actual)
 {
-	t_check_error(what, r, XVM_ERR_VM_BAD_POWER_STATE, 3, vm, NULL, NULL);
+	t_check_error(what, r, XVM_ERR_VM_BAD_POWER_STATE, 3, vm_ref, NULL, NULL);
 	const struct xvm_error *e = xvm_last_error();
 	if (expected)
 		cr_assert(strcasecmp(e->params[1], expected) == 0, "%s: the expected state is '%s', wanted '%s'",
@@ -213,17 +214,17 @@ size_t t_len(struct json_object *array)
 	return json_object_array_length(array);
 }
 
-unsigned t_hv_domains(const char *dir, const char *uuid)
+unsigned t_hv_domains(const char *state_dir, const char *uuid)
 {
 	char *saved = getenv("XVM_HC_FAULT") ? strdup(getenv("XVM_HC_FAULT")) : NULL;
 	unsetenv("XVM_HC_FAULT");
 	struct xvm_hv *hv = NULL;
-	int r = xvm_hv_open("sim", dir, 0, &hv);
+	int r = xvm_hv_open("sim", state_dir, 0, &hv);
 	if (saved) {
 		setenv("XVM_HC_FAULT", saved, 1);
 		free(saved);
 	}
-	cr_assert_eq(r, 0, "xvm_hv_open(sim, %s): %d %s", dir, r, xvm_hv_last_error(NULL));
+	cr_assert_eq(r, 0, "xvm_hv_open(sim, %s): %d %s", state_dir, r, xvm_hv_last_error(NULL));
 	static struct xvm_hc_domain_info doms[256];
 	struct xvm_hc_domain_list l = { .head = XVM_HC_HEAD(0), .capacity = 256, .domains = doms };
 	r = xvm_hypercall(hv, XVM_HC_DOMAIN_LIST, &l);
@@ -235,3 +236,162 @@ unsigned t_hv_domains(const char *dir, const char *uuid)
 	xvm_hv_close(hv);
 	return n;
 }
+
+struct json_object *t_all_refs(xvm_conn *c, const char *cls)
+{
+	struct json_object *refs = NULL;
+	T_OK(xvm_object_get_all(c, cls, &refs));
+	t_len(refs);
+	return refs;
+}
+
+const char *t_first(struct json_object *refs)
+{
+	return json_object_get_string(json_object_array_get_idx(refs, 0));
+}
+
+/* Calls method with a JSON-text argument array. */
+int t_call(xvm_conn *c, const char *method, const char *args_json, struct json_object **res)
+{
+	struct json_object *args = json_tokener_parse(args_json);
+	cr_assert_not_null(args, "bad JSON in test: %s", args_json);
+	int r = xvm_call(c, method, args, res);
+	json_object_put(args);
+	return r;
+}
+
+
+/* --- the lifecycle fixture (test_lifecycle.c, test_recovery.c) ------------------ */
+
+char *dir;
+xvm_conn *conn;
+char *vm;
+char vm_uuid[64];
+bool preserved_crash; /* the VM's domain crashed and is kept: Paused */
+
+void t_lifecycle_setup(void)
+{
+	unsetenv("XVM_HC_FAULT");
+	dir = t_tmpdir();
+	conn = t_connect(dir);
+	vm = t_install(conn, "vm1");
+	snprintf(vm_uuid, sizeof(vm_uuid), "%s", t_gets(conn, "VM", vm, "uuid"));
+}
+
+void t_lifecycle_teardown(void)
+{
+	free(vm);
+	vm = NULL;
+	conn = xvm_disconnect(conn);
+	unsetenv("XVM_HC_FAULT");
+	t_rmdir(dir);
+	dir = NULL;
+}
+
+
+/* --- the power operations and what each state allows --------------------------- */
+
+const char *const op_names[NOPS] = { "start", "pause", "unpause", "clean_shutdown", "clean_reboot",
+					     "hard_shutdown", "hard_reboot", "suspend", "resume", "destroy" };
+
+int do_op(xvm_conn *c, const char *ref, int op)
+{
+	switch (op) {
+	case OP_START: return xvm_vm_start(c, ref, 0);
+	case OP_PAUSE: return xvm_vm_pause(c, ref);
+	case OP_UNPAUSE: return xvm_vm_unpause(c, ref);
+	case OP_CLEAN_SHUTDOWN: return xvm_vm_clean_shutdown(c, ref);
+	case OP_CLEAN_REBOOT: return xvm_vm_clean_reboot(c, ref);
+	case OP_HARD_SHUTDOWN: return xvm_vm_hard_shutdown(c, ref);
+	case OP_HARD_REBOOT: return xvm_vm_hard_reboot(c, ref);
+	case OP_SUSPEND: return xvm_vm_suspend(c, ref);
+	case OP_RESUME: return xvm_vm_resume(c, ref, 0);
+	case OP_DESTROY: return xvm_vm_destroy(c, ref);
+	}
+	return -1;
+}
+
+/* XenAPI's rules: the power operations each state allows. */
+bool allowed_in(int op, const char *state)
+{
+	static const char *const rules[NOPS] = {
+		[OP_START] = "Halted", [OP_PAUSE] = "Running", [OP_UNPAUSE] = "Paused",
+		[OP_CLEAN_SHUTDOWN] = "Running", [OP_CLEAN_REBOOT] = "Running",
+		[OP_HARD_SHUTDOWN] = "Running Paused Suspended", [OP_HARD_REBOOT] = "Running Paused",
+		[OP_SUSPEND] = "Running", [OP_RESUME] = "Suspended", [OP_DESTROY] = "Halted",
+	};
+	return strcasestr(rules[op], state) != NULL; /* error params may say "running" */
+}
+
+/* Domains the sim runs for uuid; *state of the last one found. */
+unsigned hv_domains(const char *uuid, enum xvm_hc_domain_state *state, uint32_t *domid)
+{
+	struct xvm_hv *hv = NULL;
+	char *saved = getenv("XVM_HC_FAULT") ? strdup(getenv("XVM_HC_FAULT")) : NULL;
+	unsetenv("XVM_HC_FAULT");
+	int r = xvm_hv_open("sim", dir, 0, &hv);
+	if (saved) {
+		setenv("XVM_HC_FAULT", saved, 1);
+		free(saved);
+	}
+	cr_assert_eq(r, 0, "xvm_hv_open: %s", xvm_hv_last_error(NULL));
+	static struct xvm_hc_domain_info doms[64];
+	struct xvm_hc_domain_list l = { .head = XVM_HC_HEAD(0), .capacity = 64, .domains = doms };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_LIST, &l), 0);
+	unsigned n = 0;
+	for (uint32_t i = 0; i < l.count; i++) {
+		if (strcmp(doms[i].uuid, uuid) != 0)
+			continue;
+		n++;
+		if (state)
+			*state = doms[i].state;
+		if (domid)
+			*domid = doms[i].domid;
+	}
+	xvm_hv_close(hv);
+	return n;
+}
+
+/*
+ * Checks the VM is in `state` as seen through c: power_state, domid, no
+ * operation in flight, allowed_operations exactly XenAPI's power operations
+ * for the state, and the sim running one matching domain or none.
+ */
+void check_state(xvm_conn *c, const char *ref, const char *state)
+{
+	cr_assert_str_eq(t_power(c, ref), state, "power_state");
+	struct json_object *rec = NULL;
+	T_OK(xvm_object_get_record(c, "VM", ref, &rec));
+	int64_t domid = json_object_get_int64(json_object_object_get(rec, "domid"));
+	bool live = strcmp(state, "Running") == 0 || strcmp(state, "Paused") == 0;
+	if (live)
+		cr_assert_geq(domid, 0, "a %s VM has domid %lld", state, (long long)domid);
+	else
+		cr_assert_eq(domid, -1, "a %s VM has domid %lld", state, (long long)domid);
+	struct json_object *cur = json_object_object_get(rec, "current_operations");
+	cr_assert_eq(json_object_object_length(cur), 0, "operations in flight: %s", json_object_to_json_string(cur));
+	struct json_object *allowed = json_object_object_get(rec, "allowed_operations");
+	for (int op = 0; op < NOPS; op++)
+		cr_assert_eq(t_has(allowed, op_names[op]), allowed_in(op, state), "%s VM: allowed_operations %s %s: %s",
+			     state, allowed_in(op, state) ? "lacks" : "has", op_names[op],
+			     json_object_to_json_string(allowed));
+	if (live)
+		cr_assert_str_neq(json_object_get_string(json_object_object_get(rec, "resident_on")), "OpaqueRef:NULL");
+	json_object_put(rec);
+
+	enum xvm_hc_domain_state ds = 0;
+	uint32_t hv_domid = 0;
+	unsigned n = hv_domains(vm_uuid, &ds, &hv_domid);
+	if (strcmp(ref, vm) == 0) {
+		cr_assert_eq(n, live ? 1u : 0u, "%s VM: the sim runs %u domains for it", state, n);
+		if (live) {
+			cr_assert_eq(hv_domid, (uint32_t)domid, "domid %lld, the sim's %u", (long long)domid, hv_domid);
+			/* a crashed domain kept for inspection (preserve) shows as Paused */
+			enum xvm_hc_domain_state want = strcmp(state, "Paused") != 0 ? XVM_HC_STATE_RUNNING
+							: preserved_crash ? XVM_HC_STATE_SHUTDOWN
+									  : XVM_HC_STATE_PAUSED;
+			cr_assert_eq(ds, want, "sim domain state %d for a %s VM", ds, state);
+		}
+	}
+}
+

@@ -78,3 +78,39 @@ size_t t_len(struct json_object *array);
 /* Domains the sim hypervisor in dir runs: all (uuid NULL) or those with that
  * uuid. Opens its own handle, with XVM_HC_FAULT unset meanwhile. */
 unsigned t_hv_domains(const char *dir, const char *uuid);
+
+/* All refs of a class (asserting success; owned JSON array); its first one. */
+struct json_object *t_all_refs(xvm_conn *c, const char *cls);
+const char *t_first(struct json_object *refs);
+/* Calls method with a JSON-text argument array. */
+int t_call(xvm_conn *c, const char *method, const char *args_json, struct json_object **res);
+
+/*
+ * The lifecycle fixture, shared by test_lifecycle.c and test_recovery.c
+ * (define T_LIFECYCLE_FIXTURE before including this header): a state dir,
+ * a connection on it and the VM "vm1" installed from "sim test".
+ */
+#ifdef T_LIFECYCLE_FIXTURE
+#include "hypercall.h"
+
+extern char *dir;
+extern xvm_conn *conn;
+extern char *vm;
+extern char vm_uuid[64];
+extern bool preserved_crash; /* the VM's domain crashed and is kept: Paused */
+
+void t_lifecycle_setup(void);
+void t_lifecycle_teardown(void);
+
+/* The power operations. */
+enum { OP_START, OP_PAUSE, OP_UNPAUSE, OP_CLEAN_SHUTDOWN, OP_CLEAN_REBOOT, OP_HARD_SHUTDOWN, OP_HARD_REBOOT,
+       OP_SUSPEND, OP_RESUME, OP_DESTROY, NOPS };
+extern const char *const op_names[NOPS];
+int do_op(xvm_conn *c, const char *ref, int op);
+/* XenAPI's rules: the power operations each state allows. */
+bool allowed_in(int op, const char *state);
+/* Domains the sim runs for uuid; *state of the last one found. */
+unsigned hv_domains(const char *uuid, enum xvm_hc_domain_state *state, uint32_t *domid);
+/* Checks the VM is in `state` as seen through c (see common.c). */
+void check_state(xvm_conn *c, const char *ref, const char *state);
+#endif
