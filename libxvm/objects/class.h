@@ -19,6 +19,10 @@ enum field_flags {
 	FIELD_COMPUTED = 1u << 1,
 	/* VM fields that can only change while the VM is Halted. */
 	FIELD_HALTED_ONLY = 1u << 2,
+	/* A reverse relation read too seldom to index the field it follows
+	 * (host.resident_VMs: VMs start and stop all the time, hosts are
+	 * listed now and then). */
+	FIELD_REVERSE_UNINDEXED = 1u << 3,
 };
 
 struct field_def {
@@ -65,9 +69,11 @@ struct class_def {
 #define SET_STR(n, q, d)    FIELD_(n, XVM_TYPE_SET, q, d, .elem_type = XVM_TYPE_STRING)
 #define SET_ENUM(n, v, q, d) FIELD_(n, XVM_TYPE_SET, q, d, .elem_type = XVM_TYPE_ENUM, .enum_values = v)
 /* A set of references kept as the reverse of cls.field (VM.VBDs <- VBD.VM). */
-#define REVERSE(n, c, f, d) \
+#define REVERSE_(n, c, f, d, fl) \
 	FIELD_(n, XVM_TYPE_SET, Q_RO, d, .elem_type = XVM_TYPE_REF, .ref_class = c), \
-	.flags = FIELD_REVERSE, .reverse_class = c, .reverse_field = f
+	.flags = FIELD_REVERSE | (fl), .reverse_class = c, .reverse_field = f
+#define REVERSE(n, c, f, d) REVERSE_(n, c, f, d, 0)
+#define REVERSE_UNINDEXED(n, c, f, d) REVERSE_(n, c, f, d, FIELD_REVERSE_UNINDEXED)
 /* XenAPI's allowed_operations, computed from the object's state. */
 #define ALLOWED_OPS(v) \
 	SET_ENUM("allowed_operations", v, Q_RO, "Operations allowed in the current state"), \

@@ -20,7 +20,7 @@ static const struct field_def host_fields[] = {
 	{ MAP("cpu_configuration", Q_RO, "CPU configuration") },
 	{ STR("sched_policy", Q_RO, "Scheduler policy") },
 	{ SET_STR("supported_bootloaders", Q_RO, "Bootloaders the host offers") },
-	{ REVERSE("resident_VMs", "VM", "resident_on", "VMs running on the host") },
+	{ REVERSE_UNINDEXED("resident_VMs", "VM", "resident_on", "VMs running on the host") },
 	{ MAP("logging", Q_RW, "Logging configuration") },
 	{ REF("suspend_image_sr", "SR", Q_RW, "SR for suspend images") },
 	{ REF("crash_dump_sr", "SR", Q_RW, "SR for crash dumps") },

@@ -195,8 +195,8 @@ static enum index_kind field_index(const struct class_def *c, const struct field
 		return INDEX_FULL;
 	for (size_t i = 0; i < class_def_count(); i++)
 		for (const struct field_def *g = class_def_at(i)->fields; g->info.name; g++)
-			if ((g->flags & FIELD_REVERSE) && strcmp(g->reverse_class, c->info.name) == 0 &&
-			    strcmp(g->reverse_field, n) == 0)
+			if ((g->flags & FIELD_REVERSE) && !(g->flags & FIELD_REVERSE_UNINDEXED) &&
+			    strcmp(g->reverse_class, c->info.name) == 0 && strcmp(g->reverse_field, n) == 0)
 				return INDEX_NON_NULL;
 	return INDEX_NONE;
 }
