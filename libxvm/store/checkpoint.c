@@ -66,6 +66,10 @@ static void *run(void *arg)
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* A process that wrote enough to start the thread leaves the WAL empty
+	 * behind it: the next process reads the database, not a long log. */
+	if (db)
+		checkpoint_now(db, SQLITE_CHECKPOINT_TRUNCATE);
 	sqlite3_close(db);
 	return NULL;
 }

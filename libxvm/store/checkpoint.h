@@ -19,5 +19,5 @@ struct checkpointer;
 
 /* Installs the WAL hook on db; path is the database, for the thread's own connection. */
 int checkpointer_start(sqlite3 *db, const char *path, struct checkpointer **ret);
-/* Stops the thread, if it ever started. */
+/* Stops the thread, if it ever started, after a last checkpoint that empties the WAL. */
 void checkpointer_stop(struct checkpointer *c);

@@ -212,6 +212,8 @@ static int configure(struct store *s)
 		"PRAGMA synchronous=NORMAL",
 		"PRAGMA foreign_keys=OFF",
 		"PRAGMA temp_store=MEMORY",
+		/* After a burst the WAL file shrinks back once checkpointed. */
+		"PRAGMA journal_size_limit=16777216",
 	};
 	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
 		/* Switching a new database to WAL takes an exclusive lock that the
