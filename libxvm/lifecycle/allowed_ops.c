@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 
 #define H (1u << VM_HALTED)
 #define P (1u << VM_PAUSED)
@@ -76,12 +77,6 @@ const char *vm_op_expected_state(const char *op)
 	return "Halted";
 }
 
-static bool get_bool(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) && json_object_get_boolean(v);
-}
-
 static size_t map_size(struct json_object *rec, const char *f)
 {
 	struct json_object *v;
@@ -95,7 +90,7 @@ void allowed_ops_fill_vm(struct json_object *rec)
 	struct json_object *ops = json_object_new_array(), *ps, *blocked = NULL;
 	enum vm_power p = json_object_object_get_ex(rec, "power_state", &ps)
 		? vm_power_parse(json_object_get_string(ps)) : VM_HALTED;
-	bool template = get_bool(rec, "is_a_template"), builtin = get_bool(rec, "is_default_template");
+	bool template = rec_bool(rec, "is_a_template"), builtin = rec_bool(rec, "is_default_template");
 	bool busy = map_size(rec, "current_operations") > 0;
 	json_object_object_get_ex(rec, "blocked_operations", &blocked);
 	for (size_t i = 0; !busy && i < sizeof(rules) / sizeof(rules[0]); i++) {

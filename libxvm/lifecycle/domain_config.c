@@ -7,19 +7,8 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "core/util.h"
-
-static const char *str_field(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_string(v) : "";
-}
-
-static int64_t int_field(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_int64(v) : 0;
-}
 
 static const char *map_get(struct json_object *rec, const char *map, const char *key)
 {
@@ -93,9 +82,9 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	if (r < 0)
 		return engine_hv_error(e, r, "host info", ref);
 
-	snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", str_field(rec, "uuid"));
-	snprintf(cfg->name, sizeof(cfg->name), "%s", str_field(rec, "name_label"));
-	int64_t vmax = int_field(rec, "VCPUs_max");
+	snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", rec_str(rec, "uuid"));
+	snprintf(cfg->name, sizeof(cfg->name), "%s", rec_str(rec, "name_label"));
+	int64_t vmax = rec_int(rec, "VCPUs_max");
 	if (vmax > host.max_vcpus_per_domain || vmax > XVM_HC_MAX_VCPUS) {
 		char n[24], m[24];
 		snprintf(n, sizeof(n), "%lld", (long long)vmax);
@@ -104,10 +93,10 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 			    "VM %s has VCPUs_max %s; this host allows at most %s per VM", ref, n, m);
 	}
 	cfg->vcpus_max = (uint32_t)vmax;
-	cfg->vcpus_online = (uint32_t)int_field(rec, "VCPUs_at_startup");
+	cfg->vcpus_online = (uint32_t)rec_int(rec, "VCPUs_at_startup");
 	/* Guests get whole MiB: QEMU sizes RAM and the balloon in MiB. */
-	cfg->memory_static_max_kib = (uint64_t)int_field(rec, "memory_static_max") / (1024 * 1024) * 1024;
-	cfg->memory_target_kib = (uint64_t)int_field(rec, "memory_dynamic_max") / (1024 * 1024) * 1024;
+	cfg->memory_static_max_kib = (uint64_t)rec_int(rec, "memory_static_max") / (1024 * 1024) * 1024;
+	cfg->memory_target_kib = (uint64_t)rec_int(rec, "memory_dynamic_max") / (1024 * 1024) * 1024;
 	if (cfg->memory_static_max_kib > host.memory_free_kib) {
 		char need[24], have[24];
 		snprintf(need, sizeof(need), "%llu", (unsigned long long)cfg->memory_static_max_kib * 1024);
@@ -128,13 +117,13 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 
 	if ((r = firmware(ref, rec, cfg)) < 0)
 		return r;
-	const char *kernel = str_field(rec, "PV_kernel");
+	const char *kernel = rec_str(rec, "PV_kernel");
 	if (*kernel) {
 		cfg->boot = XVM_HC_BOOT_DIRECT_KERNEL;
 		if ((r = copy_str(cfg->kernel, sizeof(cfg->kernel), kernel, ref, "PV_kernel")) < 0 ||
-		    (r = copy_str(cfg->ramdisk, sizeof(cfg->ramdisk), str_field(rec, "PV_ramdisk"), ref,
+		    (r = copy_str(cfg->ramdisk, sizeof(cfg->ramdisk), rec_str(rec, "PV_ramdisk"), ref,
 				  "PV_ramdisk")) < 0 ||
-		    (r = copy_str(cfg->cmdline, sizeof(cfg->cmdline), str_field(rec, "PV_args"), ref,
+		    (r = copy_str(cfg->cmdline, sizeof(cfg->cmdline), rec_str(rec, "PV_args"), ref,
 				  "PV_args")) < 0)
 			return r;
 	} else {

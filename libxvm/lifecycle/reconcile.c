@@ -10,6 +10,7 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "core/log.h"
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/domain.h"
@@ -22,12 +23,6 @@
 #include "store/store.h"
 
 enum after { AFTER_HALT, AFTER_RESTART, AFTER_PRESERVE };
-
-static const char *rec_str(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_string(v) : "";
-}
 
 /* What the VM's actions_after_* say for a domain that stopped for `reason`. */
 static enum after action_for(struct json_object *rec, enum xvm_hc_shutdown_reason reason)

@@ -9,17 +9,12 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "lifecycle/domain.h"
 #include "lifecycle/vm_op.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
-
-static bool rec_bool(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) && json_object_get_boolean(v);
-}
 
 /* A template by reference, UUID or (unique) name. Inside a transaction. */
 static int find_template(struct engine *e, const char *name, char **ret)

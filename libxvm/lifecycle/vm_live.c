@@ -6,14 +6,9 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "hypercall.h"
 #include "lifecycle/vm_op.h"
-
-static int64_t rec_int(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_int64(v) : 0;
-}
 
 static int out_of_range(const char *field, int64_t v, int64_t lo, int64_t hi)
 {

@@ -6,6 +6,7 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "lifecycle/reconcile.h"
 #include "lifecycle/vm_outcome.h"
 #include "objects/records.h"
@@ -18,12 +19,6 @@ const char *const vm_lifecycle_fields[] = {
 	"VCPUs_max", "VCPUs_at_startup", "VCPUs_params", "memory_static_max", "memory_dynamic_max",
 	"platform", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", "memory_static_min", NULL
 };
-
-static const char *rec_str(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_string(v) : "";
-}
 
 static int check_allowed(struct vm_op *op, unsigned flags)
 {

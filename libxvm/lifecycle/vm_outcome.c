@@ -6,17 +6,12 @@
 
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "core/log.h"
 #include "hypercall.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
-
-static const char *rec_str(struct json_object *rec, const char *f)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, f, &v) ? json_object_get_string(v) : "";
-}
 
 static int write_metrics(struct engine *e, const char *ref, struct json_object *rec, struct json_object *metrics)
 {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/error_internal.h"
+#include "core/json_fields.h"
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/inflight.h"
 #include "objects/class.h"
@@ -96,16 +97,10 @@ static const struct field_def vm_fields[] = {
 	FIELDS_END
 };
 
-static int64_t get_int(struct json_object *rec, const char *field)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, field, &v) ? json_object_get_int64(v) : 0;
-}
-
 int vm_check_constraints(const char *ref, struct json_object *rec)
 {
-	int64_t smin = get_int(rec, "memory_static_min"), dmin = get_int(rec, "memory_dynamic_min");
-	int64_t dmax = get_int(rec, "memory_dynamic_max"), smax = get_int(rec, "memory_static_max");
+	int64_t smin = rec_int(rec, "memory_static_min"), dmin = rec_int(rec, "memory_dynamic_min");
+	int64_t dmax = rec_int(rec, "memory_dynamic_max"), smax = rec_int(rec, "memory_static_max");
 	if (!(smin <= dmin && dmin <= dmax && dmax <= smax))
 		return ERR1(XVM_ERR_MEMORY_CONSTRAINT_VIOLATION,
 			    "static_min <= dynamic_min <= dynamic_max <= static_max",
@@ -115,7 +110,7 @@ int vm_check_constraints(const char *ref, struct json_object *rec)
 	if (smin <= 0)
 		return ERR2(XVM_ERR_INVALID_VALUE, "memory_static_min", "0",
 			    "memory_static_min must be positive");
-	int64_t vmax = get_int(rec, "VCPUs_max"), vstart = get_int(rec, "VCPUs_at_startup");
+	int64_t vmax = rec_int(rec, "VCPUs_max"), vstart = rec_int(rec, "VCPUs_at_startup");
 	if (vmax < 1 || vstart < 1 || vstart > vmax) {
 		char v[24];
 		snprintf(v, sizeof(v), "%" PRId64, vstart);
