@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +83,59 @@ int hvt_dom(struct xvm_hv *hv, enum xvm_hc op, uint32_t domid)
 	struct xvm_hc_domain a = { .head = XVM_HC_HEAD(0), .domid = domid };
 
 	return xvm_hypercall(hv, op, &a);
+}
+
+int hvt_create_cfg(struct xvm_hv *h, const struct xvm_hc_domain_config *c, uint32_t *domid)
+{
+	struct xvm_hc_domain_create a = { .head = XVM_HC_HEAD(0), .config = c, .domid = 0xdead };
+	int r = xvm_hypercall(h, XVM_HC_DOMAIN_CREATE, &a);
+
+	if (r < 0)
+		cr_assert_eq(a.domid, 0xdead, "domid written on failure");
+	if (domid)
+		*domid = a.domid;
+	return r;
+}
+
+struct xvm_hc_host_info hvt_host_info(struct xvm_hv *h)
+{
+	struct xvm_hc_host_info i = { .head = XVM_HC_HEAD(0) };
+
+	cr_assert_eq(xvm_hypercall(h, XVM_HC_HOST_INFO, &i), 0);
+	return i;
+}
+
+int hvt_shutdown_req(struct xvm_hv *h, uint32_t domid, enum xvm_hc_shutdown_reason why)
+{
+	struct xvm_hc_domain_shutdown a = { .head = XVM_HC_HEAD(0), .domid = domid, .reason = why };
+
+	return xvm_hypercall(h, XVM_HC_DOMAIN_SHUTDOWN, &a);
+}
+
+int hvt_guest_action(struct xvm_hv *h, uint32_t domid, enum xvm_hc_shutdown_reason what)
+{
+	struct xvm_hc_guest_action a = { .head = XVM_HC_HEAD(0), .domid = domid, .action = what };
+
+	return xvm_hypercall(h, XVM_HC_GUEST_ACTION, &a);
+}
+
+int hvt_event_poll(struct xvm_hv *h, uint64_t *seq, uint32_t *ids, uint32_t cap, uint32_t *count)
+{
+	struct xvm_hc_event_poll a = { .head = XVM_HC_HEAD(0), .since_seq = *seq,
+				       .capacity = cap, .domids = ids };
+	int r = xvm_hypercall(h, XVM_HC_EVENT_POLL, &a);
+
+	*count = a.count;
+	if (r == 0)
+		*seq = a.seq;
+	return r;
+}
+
+uint32_t hvt_list_count(struct xvm_hv *h)
+{
+	struct xvm_hc_domain_list l = { .head = XVM_HC_HEAD(0) };
+	int r = xvm_hypercall(h, XVM_HC_DOMAIN_LIST, &l);
+
+	cr_assert(r == 0 || r == -ENOBUFS);
+	return l.count;
 }
