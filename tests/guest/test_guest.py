@@ -6,22 +6,15 @@ and the command-line hooks as QMP reports them.
 
 Every wait is bounded; every QEMU is killed when its test ends."""
 
-import json
 import os
 import re
-import select
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
+from barequemu import started_qemus
 
 ELF = os.environ["XVM_TEST_GUEST_ELF"]
 IMG = os.environ["XVM_TEST_GUEST_IMG"]
-QEMU = "qemu-system-x86_64"
-WAIT = 30.0          # seconds, the bound of any single wait (TCG on a busy host)
 READY_BUDGET = 3.0   # seconds from QEMU's start to the ready line (0.12-0.15 measured)
 
 CMDLINE = re.compile(r"XVM-GUEST CMDLINE (.*)$")
@@ -32,161 +25,24 @@ FORMS = ["kernel", "disk"]
 MACHINES = ["pc", "q35"]
 
 
-class LineSocket:
-    """A connected unix socket read line by line, each read with a deadline."""
-
-    def __init__(self, path, deadline, proc):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        while True:                  # QEMU creates the socket once it has started
-            try:
-                self.sock.connect(path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"QEMU exited with {proc.returncode}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no socket at {path}")
-                time.sleep(0.01)
-        self.buf = b""
-
-    def line(self, deadline):
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                raise TimeoutError("no complete line in time")
-            data = self.sock.recv(4096)
-            if not data:
-                raise EOFError("QEMU closed the socket")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.decode(errors="replace").rstrip("\r")
-
-    def close(self):
-        self.sock.close()
-
-
-class Serial(LineSocket):
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.lines = []
-
-    def wait(self, pattern, timeout=WAIT):
-        """Returns the match of the next line matching pattern."""
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.line(deadline)
-            self.lines.append(line)
-            m = pattern.match(line)
-            if m:
-                return m
-
-
-class QMP(LineSocket):
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.events = []
-        self.line(time.monotonic() + WAIT)          # the greeting
-        self.cmd("qmp_capabilities")
-
-    def _next(self, deadline):
-        msg = json.loads(self.line(deadline))
-        if "event" in msg:
-            self.events.append(msg)
-        return msg
-
-    def cmd(self, name, **args):
-        self.sock.sendall(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
-        deadline = time.monotonic() + WAIT
-        while True:
-            msg = self._next(deadline)
-            if "error" in msg:
-                raise RuntimeError(f"{name}: {msg['error']}")
-            if "return" in msg:
-                return msg["return"]
-
-    def event(self, name, timeout=WAIT):
-        """Returns (and consumes) the first event called name, past or future."""
-        deadline = time.monotonic() + timeout
-        i = 0
-        while True:
-            for i in range(i, len(self.events)):
-                if self.events[i]["event"] == name:
-                    return self.events.pop(i)
-            i = len(self.events)
-            self._next(deadline)
-
-    def status(self, wanted, timeout=WAIT):
-        """Polls query-status until the run state is wanted."""
-        deadline = time.monotonic() + timeout
-        while (status := self.cmd("query-status")["status"]) != wanted:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"run state {status}, not {wanted}")
-            time.sleep(0.02)
-
-
-class Qemu:
-    """One QEMU process, its files named NAME.*: serial and QMP unix sockets,
-    its own output in NAME.log."""
-
-    def __init__(self, name, form, machine, append=None, extra=(), incoming=None):
-        args = [QEMU, "-machine", machine, "-accel", "tcg", "-nodefaults",
-                "-display", "none", "-smp", "2", "-m", "256",
-                # wait=on: QEMU starts the guest only once we listen, so no
-                # output is lost.
-                "-chardev", f"socket,id=com1,path={name}.serial,server=on,wait=on",
-                "-serial", "chardev:com1",
-                "-qmp", f"unix:{name}.qmp,server=on,wait=off"]
-        if form == "kernel":
-            args += ["-kernel", ELF]
-            if append is not None:
-                args += ["-append", append]
-        else:
-            args += ["-drive", f"file={IMG},format=raw,if=ide,snapshot=on"]
-        if incoming:
-            args += ["-incoming", incoming]
-        self.dir = os.path.dirname(name)
-        self.serial = self.qmp = None
-        self.log = open(f"{name}.log", "wb")
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(args + list(extra), stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            deadline = self.started + WAIT
-            self.serial = Serial(f"{name}.serial", deadline, self.proc)
-            self.qmp = QMP(f"{name}.qmp", deadline, self.proc)
-        except BaseException:
-            self.kill()
-            raise
-
-    def exits(self, timeout=WAIT):
-        return self.proc.wait(timeout=timeout)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=WAIT)
-        for s in (self.serial, self.qmp):
-            if s:
-                s.close()
-        self.log.close()
+def guest_args(form, machine, append=None, extra=(), incoming=None):
+    args = ["-machine", machine, "-smp", "2", "-m", "256"]
+    if form == "kernel":
+        args += ["-kernel", ELF]
+        if append is not None:
+            args += ["-append", append]
+    else:
+        args += ["-drive", f"file={IMG},format=raw,if=ide,snapshot=on"]
+    if incoming:
+        args += ["-incoming", incoming]
+    return args + list(extra)
 
 
 @pytest.fixture
 def qemu():
-    """A factory of Qemu processes, all killed and cleaned up afterwards."""
-    tmp = tempfile.mkdtemp(prefix="xvm-guest-")   # short: socket paths are limited
-    started = []
-
-    def start(*args, **kwargs):
-        started.append(Qemu(os.path.join(tmp, str(len(started))), *args, **kwargs))
-        return started[-1]
-
-    try:
-        yield start
-    finally:
-        for q in started:
-            q.kill()
-        shutil.rmtree(tmp)
+    """A factory of QEMUs running the test guest, all killed afterwards."""
+    with started_qemus("xvm-guest-") as start:
+        yield lambda *args, **kwargs: start(guest_args(*args, **kwargs))
 
 
 @pytest.mark.parametrize("machine", MACHINES)

@@ -5,115 +5,30 @@ press (QMP system_powerdown) must power the guest off and end QEMU by itself.
 
 Every wait is bounded; every QEMU is killed when its test ends."""
 
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
+from barequemu import started_qemus
 
-from serialconsole import CMDLINE, INITRD, KERNEL, POWEROFF, READY, LineSocket, SerialConsole
-
-QEMU = "qemu-system-x86_64"
+from serialconsole import CMDLINE, ERROR, INITRD, KERNEL, POWEROFF, READY
 BOOT_BUDGET = 120.0    # s from QEMU's start to READY under TCG (~9 s measured)
 POWEROFF_BUDGET = 60.0  # s from system_powerdown to QEMU's exit (<1 s measured)
-WAIT = 30.0            # s, any other single wait
 MEM_MIB = 256
 
 pytestmark = pytest.mark.skipif(not (KERNEL and INITRD),
                                 reason="run by meson, which builds the kernel and initrd")
 
 
-class QMP(LineSocket):
-    """Just enough QMP: commands, and the events seen meanwhile."""
-
-    def __init__(self, sock):
-        super().__init__(sock)
-        self.events = []
-        self.line(time.monotonic() + WAIT)          # the greeting
-        self.cmd("qmp_capabilities")
-
-    def _next(self, deadline):
-        msg = json.loads(self.line(deadline))
-        if "event" in msg:
-            self.events.append(msg)
-        return msg
-
-    def cmd(self, name, **args):
-        self.sock.sendall(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
-        deadline = time.monotonic() + WAIT
-        while True:
-            msg = self._next(deadline)
-            if "error" in msg:
-                raise RuntimeError(f"{name}: {msg['error']}")
-            if "return" in msg:
-                return msg["return"]
-
-    def event(self, name, timeout=WAIT):
-        """The first event called name, already seen or yet to come."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for ev in self.events:
-                if ev["event"] == name:
-                    return ev
-            self._next(deadline)
-
-
-class Qemu:
-    """One bare QEMU running the test kernel; its files are NAME.serial,
-    NAME.qmp (unix sockets) and NAME.log (QEMU's own output)."""
-
-    def __init__(self, name, machine, smp=2):
-        args = [QEMU, "-accel", "tcg", "-machine", machine,
-                "-smp", str(smp), "-m", str(MEM_MIB),
-                "-kernel", KERNEL, "-initrd", INITRD, "-append", CMDLINE,
-                "-nodefaults", "-display", "none",
-                "-no-reboot",          # a guest panic (panic=-1) ends QEMU
-                # wait=on: the guest starts only once we listen; nothing lost.
-                "-chardev", f"socket,id=com1,path={name}.serial,server=on,wait=on",
-                "-serial", "chardev:com1",
-                "-qmp", f"unix:{name}.qmp,server=on,wait=off"]
-        self.serial = self.qmp = None
-        self.log = open(f"{name}.log", "wb")
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self.serial = SerialConsole.connect(f"{name}.serial", WAIT, self.proc.poll)
-            self.qmp = QMP.connect(f"{name}.qmp", WAIT, self.proc.poll)
-        except BaseException:
-            self.kill()
-            raise
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=WAIT)
-        for s in (self.serial, self.qmp):
-            if s:
-                s.close()
-        self.log.close()
-
-
 @pytest.fixture
 def qemu():
-    """A factory of Qemu processes, all killed and their files removed after."""
-    tmp = tempfile.mkdtemp(prefix="xvm-linux-")   # short: socket paths are limited
-    started = []
-
-    def start(*args, **kwargs):
-        started.append(Qemu(os.path.join(tmp, str(len(started))), *args, **kwargs))
-        return started[-1]
-
-    try:
-        yield start
-    finally:
-        for q in started:
-            q.kill()
-        shutil.rmtree(tmp)
+    """A factory of QEMUs running the test kernel, all killed afterwards."""
+    with started_qemus("xvm-linux-", serial_error=ERROR) as start:
+        def linux(machine, smp=2):
+            return start(["-machine", machine, "-smp", str(smp), "-m", str(MEM_MIB),
+                          "-kernel", KERNEL, "-initrd", INITRD, "-append", CMDLINE,
+                          "-no-reboot"])   # a guest panic (panic=-1) ends QEMU
+        yield linux
 
 
 @pytest.mark.parametrize("machine", ["q35", "pc"])
