@@ -13,20 +13,13 @@
 #include <time.h>
 #include <xvm/xvm.h>
 
+#include "bench.h"
+
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void check(int r, const char *what)
-{
-	if (r >= 0)
-		return;
-	const struct xvm_error *e = xvm_last_error();
-	fprintf(stderr, "%s: %s: %s\n", what, e ? e->name : "?", e ? e->message : "?");
-	exit(1);
 }
 
 int main(int argc, char **argv)

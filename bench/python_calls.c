@@ -15,6 +15,8 @@
 #include <time.h>
 #include <xvm/xvm.h>
 
+#include "bench.h"
+
 #define ROUNDS 5
 
 static double now(void)
@@ -22,15 +24,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void check(int r, const char *what)
-{
-	if (r >= 0)
-		return;
-	const struct xvm_error *e = xvm_last_error();
-	fprintf(stderr, "%s: %s: %s\n", what, e ? e->name : "?", e ? e->message : "?");
-	exit(1);
 }
 
 int main(int argc, char **argv)
