@@ -120,6 +120,21 @@ struct json_object *qemu_disk_format_node(const struct xvm_hc_disk_config *disk)
 }
 
 /* Positions on the board's IDE/AHCI ports, as an HVM guest expects; the rest virtio. */
+struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n)
+{
+	struct json_object *o = json_object_new_object();
+	char id[32];
+
+	json_object_object_add(o, "driver", json_object_new_string("virtio-net-pci"));
+	snprintf(id, sizeof id, "net%u", n->position);
+	json_object_object_add(o, "netdev", json_object_new_string(id));
+	snprintf(id, sizeof id, "nic%u", n->position);
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (*n->mac)
+		json_object_object_add(o, "mac", json_object_new_string(n->mac));
+	return o;
+}
+
 struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_disk_config *disk, bool hotplug)
 {
 	struct json_object *o = json_object_new_object();
@@ -167,8 +182,6 @@ static void add_nics(struct argv *a, const struct qdom *d)
 {
 	for (uint32_t i = 0; i < d->cfg.nnics; i++) {
 		const struct xvm_hc_nic_config *n = &d->cfg.nics[i];
-		struct json_object *o = json_object_new_object();
-		char id[32];
 
 		add(a, "-netdev");
 		/* Bridge names are checked to hold no commas. */
@@ -176,14 +189,7 @@ static void add_nics(struct argv *a, const struct qdom *d)
 			add(a, "bridge,id=net%u,br=%s", n->position, n->bridge);
 		else
 			add(a, "user,id=net%u", n->position);
-		json_object_object_add(o, "driver", json_object_new_string("virtio-net-pci"));
-		snprintf(id, sizeof id, "net%u", n->position);
-		json_object_object_add(o, "netdev", json_object_new_string(id));
-		snprintf(id, sizeof id, "nic%u", n->position);
-		json_object_object_add(o, "id", json_object_new_string(id));
-		if (*n->mac)
-			json_object_object_add(o, "mac", json_object_new_string(n->mac));
-		add_json(a, "-device", o);
+		add_json(a, "-device", qemu_nic_device(n));
 	}
 }
 

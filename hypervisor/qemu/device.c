@@ -91,7 +91,6 @@ static int attach_disk(struct qdom *d, struct qmp *q, const struct xvm_hc_disk_c
 static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
 {
 	struct json_object *o;
-	char id[32];
 	int r;
 
 	if (find_nic(d, n->position) >= 0) {
@@ -109,14 +108,7 @@ static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_con
 		r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"user\", \"id\": \"net%u\"}", n->position);
 	if (r < 0)
 		return r;
-	o = json_object_new_object();
-	json_object_object_add(o, "driver", json_object_new_string("virtio-net-pci"));
-	snprintf(id, sizeof id, "net%u", n->position);
-	json_object_object_add(o, "netdev", json_object_new_string(id));
-	snprintf(id, sizeof id, "nic%u", n->position);
-	json_object_object_add(o, "id", json_object_new_string(id));
-	if (*n->mac)
-		json_object_object_add(o, "mac", json_object_new_string(n->mac));
+	o = qemu_nic_device(n);
 	r = device_add(d, q, o);
 	json_object_put(o);
 	if (r < 0)

@@ -132,6 +132,8 @@ int qemu_qmp(const struct qdom *d, struct qmp **ret);
 int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming, char ***ret);
 /* The -device JSON of a disk or CD drive: IDE/AHCI where the board has a port, else virtio. */
 struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_disk_config *disk, bool hotplug);
+/* The virtio NIC on netdev "netN", for -device and device_add alike. */
+struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n);
 /* The two -blockdev JSONs (protocol, format) of a disk with a path. */
 struct json_object *qemu_disk_file_node(const struct xvm_hc_disk_config *disk);
 struct json_object *qemu_disk_format_node(const struct xvm_hc_disk_config *disk);

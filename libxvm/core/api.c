@@ -11,6 +11,14 @@
 #include "core/error_internal.h"
 #include "xvm/xvm.h"
 
+/* Calls method with args, which it consumes. */
+static int call_taking(xvm_conn *c, const char *method, struct json_object *args, struct json_object **result)
+{
+	int r = xvm_call(c, method, args, result);
+	json_object_put(args);
+	return r;
+}
+
 /* Calls cls.op with the string arguments given (NULL-terminated). */
 static int call_strings(xvm_conn *c, const char *cls, const char *op, struct json_object **result, ...)
 {
@@ -23,9 +31,7 @@ static int call_strings(xvm_conn *c, const char *cls, const char *op, struct jso
 	for (const char *s; (s = va_arg(ap, const char *));)
 		json_object_array_add(args, json_object_new_string(s));
 	va_end(ap);
-	int r = xvm_call(c, method, args, result);
-	json_object_put(args);
-	return r;
+	return call_taking(c, method, args, result);
 }
 
 static int need(const void *p, const char *what)
@@ -55,9 +61,7 @@ int xvm_object_get_all_records_fields(xvm_conn *c, const char *cls, const char *
 	for (const char *const *f = fields; *f; f++)
 		json_object_array_add(names, json_object_new_string(*f));
 	json_object_array_add(args, names);
-	r = xvm_call(c, method, args, records);
-	json_object_put(args);
-	return r;
+	return call_taking(c, method, args, records);
 }
 
 int xvm_object_get_record(xvm_conn *c, const char *cls, const char *ref, struct json_object **record)
@@ -106,9 +110,7 @@ int xvm_object_set_field(xvm_conn *c, const char *cls, const char *ref, const ch
 	struct json_object *args = json_object_new_array();
 	json_object_array_add(args, json_object_new_string(ref));
 	json_object_array_add(args, json_object_get(value));
-	r = xvm_call(c, method, args, NULL);
-	json_object_put(args);
-	return r;
+	return call_taking(c, method, args, NULL);
 }
 
 /* Maps use add_to_F/remove_from_F, sets add_F/remove_F, as XenAPI does. */
@@ -168,9 +170,7 @@ static int vm_start_like(xvm_conn *c, const char *op, const char *vm, unsigned f
 	json_object_array_add(args, json_object_new_boolean(!!(flags & XVM_VM_START_FORCE)));
 	char method[32];
 	snprintf(method, sizeof(method), "VM.%s", op);
-	r = xvm_call(c, method, args, NULL);
-	json_object_put(args);
-	return r;
+	return call_taking(c, method, args, NULL);
 }
 
 int xvm_vm_start(xvm_conn *c, const char *vm, unsigned flags)
@@ -226,9 +226,7 @@ static int vm_call_int(xvm_conn *c, const char *method, const char *vm, int64_t 
 	struct json_object *args = json_object_new_array();
 	json_object_array_add(args, json_object_new_string(vm));
 	json_object_array_add(args, json_object_new_int64(n));
-	r = xvm_call(c, method, args, NULL);
-	json_object_put(args);
-	return r;
+	return call_taking(c, method, args, NULL);
 }
 
 int xvm_vm_set_vcpus_live(xvm_conn *c, const char *vm, int64_t n)
