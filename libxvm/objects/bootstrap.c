@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/statvfs.h>
 
 #include "core/engine.h"
@@ -14,12 +18,32 @@
 #include "store/store.h"
 #include "xvm/version.h"
 
+/* The host's management address: its first IPv4 address that is up and not
+ * loopback; loopback only for a host with no network. */
+static void management_address(char out[INET_ADDRSTRLEN])
+{
+	struct ifaddrs *list;
+	snprintf(out, INET_ADDRSTRLEN, "127.0.0.1");
+	if (getifaddrs(&list) < 0)
+		return;
+	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out, INET_ADDRSTRLEN);
+		break;
+	}
+	freeifaddrs(list);
+}
+
 static struct json_object *host_fields(struct engine *e, const struct xvm_hc_host_info *info)
 {
 	struct json_object *h = json_object_new_object();
 	json_object_object_add(h, "name_label", json_object_new_string(info->hostname));
 	json_object_object_add(h, "hostname", json_object_new_string(info->hostname));
-	json_object_object_add(h, "address", json_object_new_string("127.0.0.1"));
+	char address[INET_ADDRSTRLEN];
+	management_address(address);
+	json_object_object_add(h, "address", json_object_new_string(address));
 	struct json_object *cpu = json_object_new_object();
 	char n[16];
 	snprintf(n, sizeof(n), "%u", info->cpu_count);
