@@ -277,6 +277,86 @@ class SessionAuthenticationFailed(Error):
     """SESSION_AUTHENTICATION_FAILED: the user name or password is wrong."""
     code: str
 
+class SRBackendFailure(Error):
+    """SR_BACKEND_FAILURE: the storage driver or its tools failed."""
+    code: str
+
+class SRUnknownDriver(Error):
+    """SR_UNKNOWN_DRIVER: no storage driver of that type."""
+    code: str
+
+class SROperationNotSupported(Error):
+    """SR_OPERATION_NOT_SUPPORTED: the storage repository's type cannot do that."""
+    code: str
+
+class SRNotEmpty(Error):
+    """SR_NOT_EMPTY: the storage repository still holds disks."""
+    code: str
+
+class SRHasPBD(Error):
+    """SR_HAS_PBD: the storage repository is plugged into a host."""
+    code: str
+
+class SRHasNoPbds(Error):
+    """SR_HAS_NO_PBDS: no host is connected to the storage repository."""
+    code: str
+
+class SRDeviceInUse(Error):
+    """SR_DEVICE_IN_USE: the device or directory already holds a storage repository or data."""
+    code: str
+
+class PBDExists(Error):
+    """PBD_EXISTS: the host already has a connection to the storage repository."""
+    code: str
+
+class VDIMissing(Error):
+    """VDI_MISSING: the storage no longer has the virtual disk."""
+    code: str
+
+class VDIReadOnly(Error):
+    """VDI_READ_ONLY: the virtual disk is read-only."""
+    code: str
+
+class VDITooSmall(Error):
+    """VDI_TOO_SMALL: the virtual disk is too small."""
+    code: str
+
+class VDIIsNotIso(Error):
+    """VDI_IS_NOT_ISO: the virtual disk is not a CD image."""
+    code: str
+
+class VBDNotEmpty(Error):
+    """VBD_NOT_EMPTY: the drive already holds a disc."""
+    code: str
+
+class VBDIsEmpty(Error):
+    """VBD_IS_EMPTY: the drive holds no disc."""
+    code: str
+
+class VBDNotRemovableMedia(Error):
+    """VBD_NOT_REMOVABLE_MEDIA: only a CD drive takes discs."""
+    code: str
+
+class VBDNotUnpluggable(Error):
+    """VBD_NOT_UNPLUGGABLE: the device cannot be unplugged while the VM runs."""
+    code: str
+
+class DeviceAlreadyAttached(Error):
+    """DEVICE_ALREADY_ATTACHED: the device is already attached."""
+    code: str
+
+class DeviceAlreadyDetached(Error):
+    """DEVICE_ALREADY_DETACHED: the device is already detached."""
+    code: str
+
+class DeviceAlreadyExists(Error):
+    """DEVICE_ALREADY_EXISTS: the VM already has a device at that position."""
+    code: str
+
+class ImportError(Error):
+    """IMPORT_ERROR: the image cannot be imported."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

@@ -47,7 +47,27 @@ extern "C" {
 	X(VDI_IN_USE, "the virtual disk is in use") \
 	X(NOT_IMPLEMENTED, "not implemented by this connection") \
 	X(SESSION_INVALID, "the session is not valid") \
-	X(SESSION_AUTHENTICATION_FAILED, "the user name or password is wrong")
+	X(SESSION_AUTHENTICATION_FAILED, "the user name or password is wrong") \
+	X(SR_BACKEND_FAILURE, "the storage driver or its tools failed") \
+	X(SR_UNKNOWN_DRIVER, "no storage driver of that type") \
+	X(SR_OPERATION_NOT_SUPPORTED, "the storage repository's type cannot do that") \
+	X(SR_NOT_EMPTY, "the storage repository still holds disks") \
+	X(SR_HAS_PBD, "the storage repository is plugged into a host") \
+	X(SR_HAS_NO_PBDS, "no host is connected to the storage repository") \
+	X(SR_DEVICE_IN_USE, "the device or directory already holds a storage repository or data") \
+	X(PBD_EXISTS, "the host already has a connection to the storage repository") \
+	X(VDI_MISSING, "the storage no longer has the virtual disk") \
+	X(VDI_READ_ONLY, "the virtual disk is read-only") \
+	X(VDI_TOO_SMALL, "the virtual disk is too small") \
+	X(VDI_IS_NOT_ISO, "the virtual disk is not a CD image") \
+	X(VBD_NOT_EMPTY, "the drive already holds a disc") \
+	X(VBD_IS_EMPTY, "the drive holds no disc") \
+	X(VBD_NOT_REMOVABLE_MEDIA, "only a CD drive takes discs") \
+	X(VBD_NOT_UNPLUGGABLE, "the device cannot be unplugged while the VM runs") \
+	X(DEVICE_ALREADY_ATTACHED, "the device is already attached") \
+	X(DEVICE_ALREADY_DETACHED, "the device is already detached") \
+	X(DEVICE_ALREADY_EXISTS, "the VM already has a device at that position") \
+	X(IMPORT_ERROR, "the image cannot be imported")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

@@ -7,4 +7,5 @@
 #include <xvm/call.h>
 #include <xvm/object.h>
 #include <xvm/vm.h>
+#include <xvm/storage.h>
 #include <xvm/version.h>

@@ -8,19 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/api_internal.h"
 #include "core/error_internal.h"
 #include "xvm/xvm.h"
 
-/* Calls method with args, which it consumes. */
-static int call_taking(xvm_conn *c, const char *method, struct json_object *args, struct json_object **result)
+int call_taking(xvm_conn *c, const char *method, struct json_object *args, struct json_object **result)
 {
 	int r = xvm_call(c, method, args, result);
 	json_object_put(args);
 	return r;
 }
 
-/* Calls cls.op with the string arguments given (NULL-terminated). */
-static int call_strings(xvm_conn *c, const char *cls, const char *op, struct json_object **result, ...)
+int call_strings(xvm_conn *c, const char *cls, const char *op, struct json_object **result, ...)
 {
 	char method[160];
 	if (!cls || snprintf(method, sizeof(method), "%s.%s", cls, op) >= (int)sizeof(method))
@@ -34,7 +33,7 @@ static int call_strings(xvm_conn *c, const char *cls, const char *op, struct jso
 	return call_taking(c, method, args, result);
 }
 
-static int need(const void *p, const char *what)
+int need(const void *p, const char *what)
 {
 	return p ? 0 : ERR1(XVM_ERR_INVALID_VALUE, what, "%s must not be NULL", what);
 }

@@ -115,3 +115,26 @@ int error_oom(void)
 	last.set = true;
 	return -XVM_ERR_INTERNAL_ERROR;
 }
+
+void *error_stash(void)
+{
+	struct thread_error *saved = malloc(sizeof(*saved));
+	if (!saved)
+		return NULL;
+	*saved = last;
+	memset(&last, 0, sizeof(last));
+	return saved;
+}
+
+int error_unstash(void *stash)
+{
+	struct thread_error *saved = stash;
+	if (!saved)
+		return error_oom();
+	thread_error_clear(&last);
+	last = *saved;
+	free(saved);
+	/* The public view pointed into the stash's copy of the parameters. */
+	last.pub.params = (const char *const *)last.params;
+	return last.set ? -last.pub.code : 0;
+}

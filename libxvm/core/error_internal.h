@@ -14,6 +14,10 @@ int error_setv(int code, const char *const *params, size_t nparams, const char *
 int error_set_wire(const char *name, size_t nparams, const char *const *params, const char *message);
 int error_oom(void);
 void error_clear(void);
+/* Sets the current error aside while clean-up code may set others; unstash
+ * puts it back (dropping whatever came since) and returns -code. */
+void *error_stash(void);
+int error_unstash(void *stash);
 
 /* error_set with a literal parameter list: ERR(XVM_ERR_X, "msg %s", a, PARAMS(p1, p2)) is
  * clumsy in C; these cover the shapes used. */

@@ -9,6 +9,7 @@
 #include "core/error_internal.h"
 #include "core/json_fields.h"
 #include "core/util.h"
+#include "storage/storage.h"
 
 static const char *map_get(struct json_object *rec, const char *map, const char *key)
 {
@@ -131,6 +132,10 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 		if ((r = hvm_settings(ref, rec, cfg)) < 0)
 			return r;
 	}
+
+	/* A suspended VM resumes with the drives it had when it was saved. */
+	if ((r = vm_disks_config(e, ref, strcmp(rec_str(rec, "power_state"), "Suspended") == 0, cfg)) < 0)
+		return r;
 
 	const char *mask = map_get(rec, "VCPUs_params", "mask");
 	if (mask && *mask) {

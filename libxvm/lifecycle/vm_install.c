@@ -14,6 +14,7 @@
 #include "lifecycle/vm_op.h"
 #include "objects/records.h"
 #include "objects/registry.h"
+#include "storage/storage.h"
 #include "store/store.h"
 
 /* A template by reference, UUID or (unique) name. Inside a transaction. */
@@ -127,16 +128,25 @@ static int delete_vm_records(struct engine *e, const char *ref, struct json_obje
 	return r;
 }
 
-static int finish_deleting(struct vm_op *op)
+/* Deletes the VM's records; with_disks, also the disks it owns, whose
+ * volumes go once the records are committed. */
+static int finish_deleting(struct vm_op *op, bool with_disks)
 {
+	struct json_object *volumes = NULL;
 	int r = store_begin_write(op->e->store);
 	if (r == 0) {
-		r = delete_vm_records(op->e, op->ref, op->rec);
+		if (with_disks)
+			r = vm_disks_forget_owned(op->e, op->ref, &volumes);
+		if (r == 0)
+			r = delete_vm_records(op->e, op->ref, op->rec);
 		if (r == 0)
 			r = store_commit(op->e->store);
 		else
 			store_rollback(op->e->store);
 	}
+	if (r == 0 && volumes)
+		vm_disks_delete_volumes(op->e, volumes);
+	json_object_put(volumes);
 	vm_op_finish(op);
 	return r;
 }
@@ -157,7 +167,7 @@ int vm_destroy(struct engine *e, const char *ref)
 		return r;
 	if ((r = refuse_builtin(&op)) < 0)
 		return r;
-	return finish_deleting(&op);
+	return finish_deleting(&op, false);
 }
 
 int vm_uninstall(struct engine *e, const char *ref)
@@ -177,5 +187,5 @@ int vm_uninstall(struct engine *e, const char *ref)
 			unlink(path);
 		free(path);
 	}
-	return finish_deleting(&op);
+	return finish_deleting(&op, true);
 }

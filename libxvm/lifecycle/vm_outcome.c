@@ -11,6 +11,7 @@
 #include "hypercall.h"
 #include "objects/records.h"
 #include "objects/registry.h"
+#include "storage/storage.h"
 #include "store/store.h"
 
 static int write_metrics(struct engine *e, const char *ref, struct json_object *rec, struct json_object *metrics)
@@ -85,6 +86,22 @@ static int refresh_consoles(struct engine *e, const char *vm, int64_t domid)
 	return r;
 }
 
+/* A VM's drives are attached while it runs: all of them from a fresh boot
+ * (a start, a restart), none once halted; a resume keeps those it had. */
+static int follow_drives(struct engine *e, const char *ref, struct json_object *rec, struct json_object *vm)
+{
+	struct json_object *power, *domid;
+	if (!json_object_object_get_ex(vm, "power_state", &power))
+		return 0;
+	const char *now = json_object_get_string(power), *before = rec_str(rec, "power_state");
+	if (strcmp(now, "Halted") == 0)
+		return vm_vbds_set_attached(e, ref, false);
+	if (json_object_object_get_ex(vm, "domid", &domid) && json_object_get_int64(domid) >= 0 &&
+	    strcmp(before, "Suspended") != 0)
+		return vm_vbds_set_attached(e, ref, true);
+	return 0;
+}
+
 int vm_record_outcome(struct engine *e, const char *ref, struct json_object *rec, struct json_object *vm,
 		      struct json_object *metrics)
 {
@@ -94,6 +111,8 @@ int vm_record_outcome(struct engine *e, const char *ref, struct json_object *rec
 	struct json_object *domid;
 	if (vm && (r = rec_update(e, &class_vm, ref, vm)) == 0 && json_object_object_get_ex(vm, "domid", &domid))
 		r = refresh_consoles(e, ref, json_object_get_int64(domid));
+	if (r == 0 && vm)
+		r = follow_drives(e, ref, rec, vm);
 	if (r == 0 && metrics && json_object_object_length(metrics))
 		r = write_metrics(e, ref, rec, metrics);
 	if (r < 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "objects/bootstrap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,11 @@ static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
 	json_object_object_add(dc, "location", json_object_new_string(location));
 	json_object_object_add(pbd, "device_config", dc);
 	json_object_object_add(pbd, "currently_attached", json_object_new_boolean(1));
-	int r = rec_insert(e, &class_sr, sr_ref, sr);
+	int r = mkdir_p(location) < 0 ? ERR1(XVM_ERR_SR_BACKEND_FAILURE, location, "cannot make %s: %s", location,
+					      strerror(errno))
+				       : 0;
+	if (r == 0)
+		r = rec_insert(e, &class_sr, sr_ref, sr);
 	if (r == 0)
 		r = rec_insert(e, &class_pbd, pbd_ref, pbd);
 	json_object_put(sr);

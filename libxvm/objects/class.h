@@ -47,6 +47,9 @@ struct class_def {
 	/* Objects that live outside the store (tasks of operations in flight),
 	 * as a map ref -> full record. */
 	int (*virtual_records)(struct engine *e, struct json_object **ret);
+	/* Brings the class's records up to date before a read, outside any
+	 * transaction (storage that changes by itself); may be NULL. */
+	int (*refresh)(struct engine *e);
 	/* Checks a whole record after a change; returns 0 or sets an error. */
 	int (*check)(struct engine *e, const char *ref, struct json_object *record);
 };

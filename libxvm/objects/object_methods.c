@@ -45,8 +45,8 @@ static int with_read(struct engine *e, int (*fn)(struct engine *, const struct c
 		     const struct class_def *c, struct json_object *args, const struct field_def *f,
 		     struct json_object **result)
 {
-	int r = store_begin_read(e->store);
-	if (r < 0)
+	int r = c->refresh ? c->refresh(e) : 0;
+	if (r < 0 || (r = store_begin_read(e->store)) < 0)
 		return r;
 	r = fn(e, c, args, f, result);
 	store_rollback(e->store);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The SR class: a storage repository holding VDIs. */
 #include "objects/class.h"
+#include "storage/storage.h"
 
 static const char *const sr_operations[] = { "scan", "destroy", "forget", "plug", "unplug",
 					      "update", "vdi_create", "vdi_introduce", "vdi_destroy",
@@ -28,4 +29,5 @@ static const struct field_def sr_fields[] = {
 const struct class_def class_sr = {
 	.info = { .name = "SR", .description = "A storage repository" },
 	.fields = sr_fields,
+	.refresh = storage_refresh_changed,
 };

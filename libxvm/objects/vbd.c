@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VBD class: a VDI attached to a VM. */
 #include "objects/class.h"
+#include "storage/storage.h"
 
 static const char *const vbd_operations[] = { "attach", "eject", "insert", "plug", "unplug",
 					       "unplug_force", "pause", "unpause", NULL };
@@ -29,4 +30,5 @@ static const struct field_def vbd_fields[] = {
 const struct class_def class_vbd = {
 	.info = { .name = "VBD", .description = "A virtual block device" },
 	.fields = vbd_fields,
+	.refresh = storage_refresh_changed,
 };

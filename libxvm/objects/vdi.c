@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The VDI class: a virtual disk in an SR. */
 #include "objects/class.h"
+#include "storage/storage.h"
 
 static const char *const vdi_operations[] = { "clone", "copy", "resize", "resize_online",
 					       "snapshot", "destroy", "forget", "update",
@@ -36,4 +37,5 @@ static const struct field_def vdi_fields[] = {
 const struct class_def class_vdi = {
 	.info = { .name = "VDI", .description = "A virtual disk image" },
 	.fields = vdi_fields,
+	.refresh = storage_refresh_changed,
 };

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "storage/qemu_img.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error_internal.h"
+#include "core/run.h"
+
+#define QEMU_IMG_MAX_ARGS 32
+
+int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
+{
+	const char *argv[QEMU_IMG_MAX_ARGS + 2];
+	const char *bin = getenv("XVM_QEMU_IMG");
+	size_t n = 0;
+	argv[n++] = bin && *bin ? bin : "qemu-img";
+	for (; args[n - 1] && n <= QEMU_IMG_MAX_ARGS; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	struct run_result res;
+	int r = run_tool(argv, timeout_s, &res);
+	if (r < 0)
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0],
+			    strerror(-r));
+	if (res.status != 0) {
+		const char *why = res.timed_out ? "timed out" : *res.err ? res.err : "failed";
+		/* qemu-img prefixes its messages with its own name. */
+		if (strncmp(why, "qemu-img: ", 10) == 0)
+			why += 10;
+		r = ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, why, "%s: %s", what, why);
+	} else if (out) {
+		*out = res.out;
+		res.out = NULL;
+	}
+	run_result_free(&res);
+	return r;
+}
+
+int qemu_img_run(const char *what, unsigned timeout_s, char **out, ...)
+{
+	const char *args[QEMU_IMG_MAX_ARGS + 1];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, out);
+	for (const char *a; n < QEMU_IMG_MAX_ARGS && (a = va_arg(ap, const char *));)
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	return qemu_img_runv(what, timeout_s, out, args);
+}
+
+int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, uint64_t *actual_size)
+{
+	char *out = NULL;
+	int r = qemu_img_run("read the image", QEMU_IMG_QUICK, &out, "info", "-f", format, "--output=json", path,
+			     (char *)NULL);
+	if (r < 0)
+		return r;
+	struct json_object *info = json_tokener_parse(out), *v;
+	free(out);
+	if (!info || !json_object_object_get_ex(info, "virtual-size", &v)) {
+		json_object_put(info);
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "read the image", path,
+			    "qemu-img info gave no size for %s", path);
+	}
+	*virtual_size = (uint64_t)json_object_get_int64(v);
+	if (actual_size)
+		*actual_size = json_object_object_get_ex(info, "actual-size", &v) ? (uint64_t)json_object_get_int64(v)
+										  : 0;
+	json_object_put(info);
+	return 0;
+}
+
+const char *qemu_img_format(const char *name)
+{
+	static const char *const names[][2] = {
+		{ "raw", "raw" }, { "qcow2", "qcow2" }, { "vhd", "vpc" }, { "vpc", "vpc" }, { "vmdk", "vmdk" },
+	};
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i][0]) == 0)
+			return names[i][1];
+	return NULL;
+}
