@@ -29,14 +29,14 @@ int sr_check_device_config(const struct sr_driver *drv, struct json_object *dc)
 		struct json_object *v;
 		if (!dc || !json_object_object_get_ex(dc, *k, &v) || !*json_object_get_string(v))
 			return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "device_config", *k,
-				    "a %s SR needs device-config:%s", drv->type, *k);
+				    "an SR of type %s needs device-config:%s", drv->type, *k);
 	}
 	if (dc) {
 		json_object_object_foreach(dc, key, val) {
 			(void)val;
 			if (!listed(drv->required_keys, key) && !listed(drv->optional_keys, key))
 				return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "device_config", key,
-					    "a %s SR takes no device-config:%s", drv->type, key);
+					    "an SR of type %s takes no device-config:%s", drv->type, key);
 		}
 	}
 	return 0;

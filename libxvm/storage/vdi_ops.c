@@ -491,7 +491,7 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 	struct vdi_op op;
 	if ((r = vdi_op_begin(e, ref, "import", VDI_OP_NOT_ATTACHED, &op)) < 0)
 		return r;
-	if (rec_bool(op.rec, "read_only") && op.sr.drv->caps & SR_CAP_CHANGES)
+	if (rec_bool(op.rec, "read_only") || !(op.sr.drv->caps & SR_CAP_VDI_CREATE))
 		return vdi_op_fail(&op, ERR1(XVM_ERR_VDI_READ_ONLY, ref, "VDI %s is read-only", label(&op)));
 	if ((int64_t)size > rec_int(op.rec, "virtual_size")) {
 		char a[24];
