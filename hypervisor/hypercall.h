@@ -47,6 +47,9 @@ enum xvm_hc {
 	XVM_HC_EVENT_FD,            /* struct xvm_hc_event_fd */
 	XVM_HC_EVENT_POLL,          /* struct xvm_hc_event_poll */
 	XVM_HC_GUEST_ACTION,        /* struct xvm_hc_guest_action: test hook */
+	XVM_HC_DISK_RESIZE,         /* struct xvm_hc_disk_resize: grows a live disk */
+	XVM_HC_DISK_SNAPSHOT,       /* struct xvm_hc_disk_snapshot: live external snapshot */
+	XVM_HC_DISK_GET_INFO,       /* struct xvm_hc_disk_info */
 	XVM_HC_OP_MAX
 };
 
@@ -86,6 +89,13 @@ enum xvm_hc_boot { XVM_HC_BOOT_HVM = 0, XVM_HC_BOOT_DIRECT_KERNEL };
 
 enum xvm_hc_disk_kind { XVM_HC_DISK = 0, XVM_HC_CDROM };
 
+/*
+ * A disk or CD drive. `path` is a local image file, or an image that QEMU
+ * opens over the network itself: nfs://HOST/EXPORT/PATH/FILE (HOST a name,
+ * an IPv4 address or [an IPv6 one]; %XX escapes allowed). Such a URL takes
+ * no port, user or query: QEMU's nfs driver finds the server's NFS and
+ * mount services through its portmapper (rpcbind, port 111).
+ */
 struct xvm_hc_disk_config {
 	char path[XVM_HC_PATH_MAX];  /* empty for an empty CD drive */
 	char format[16];             /* "qcow2", "raw", ... */
@@ -277,6 +287,55 @@ struct xvm_hc_guest_action {
 	struct xvm_hc_head head;
 	uint32_t domid;
 	enum xvm_hc_shutdown_reason action; /* POWEROFF, REBOOT or CRASH */
+};
+
+/*
+ * Grows the disk at `position` of a live (running or paused) domain to
+ * size_bytes, a multiple of 512, and tells the guest at once (virtio-blk
+ * raises a config change). A disk on the board's IDE/AHCI controller (a
+ * position below 6 on q35, 4 on pc, given at start) is -EOPNOTSUPP: an IDE
+ * guest learns a disk's size only when it probes the disk, at boot. A
+ * smaller size is -EINVAL, the current one does nothing. What grows is the
+ * image the guest writes to: after DISK_SNAPSHOT, the overlay.
+ */
+struct xvm_hc_disk_resize {
+	struct xvm_hc_head head;
+	uint32_t domid;
+	uint32_t position;
+	uint64_t size_bytes;
+};
+
+/*
+ * A live external snapshot of the disk at `position` of a live domain: from
+ * now on the guest writes to the overlay, and the image it used until now
+ * becomes the overlay's read-only backing image. The caller has created the
+ * overlay, without opening the image in use:
+ *     qemu-img create -f qcow2 -b CURRENT -F CURRENT_FORMAT -u OVERLAY SIZE
+ * with CURRENT, CURRENT_FORMAT and SIZE what DISK_GET_INFO reports. An
+ * overlay that is missing, not qcow2, or whose backing file, backing format
+ * or size is not the disk's is refused. Afterwards the domain records the
+ * overlay as the disk's image, so that DISK_GET_INFO, DOMAIN_SAVE, a later
+ * process re-adopting the domain and DEVICE_DETACH use it. On failure the
+ * guest and the record are as they were.
+ */
+struct xvm_hc_disk_snapshot {
+	struct xvm_hc_head head;
+	uint32_t domid;
+	uint32_t position;
+	char overlay_path[XVM_HC_PATH_MAX]; /* a local file or an nfs:// URL */
+	char overlay_format[16];            /* "qcow2" */
+};
+
+/* What the disk or CD drive at `position` of a live domain uses now. */
+struct xvm_hc_disk_info {
+	struct xvm_hc_head head;
+	uint32_t domid;
+	uint32_t position;
+	struct xvm_hc_disk_config disk; /* out: as attached, with the path and format of the
+					 * image the guest uses now (an overlay after DISK_SNAPSHOT) */
+	uint64_t size_bytes;            /* out: the size the guest sees; 0 for an empty drive
+					 * (and on sim, an image it cannot read) */
+	bool resize_online;             /* out: DISK_RESIZE works on it (a writable virtio disk) */
 };
 
 /* Flags. */
