@@ -3,10 +3,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
 #include "config_check.h"
+#include "url.h"
 
 bool hv_uuid_valid(const char *u)
 {
@@ -117,6 +119,13 @@ int hv_disk_check(const struct xvm_hc_disk_config *d)
 				 d->position);
 		return -EINVAL;
 	}
+	if (hv_path_is_url(d->path)) {
+		struct hv_nfs_url u;
+		char what[32];
+
+		snprintf(what, sizeof what, "disk %u:", d->position);
+		return hv_nfs_url_parse(what, d->path, &u);
+	}
 	return 0;
 }
 
@@ -163,6 +172,116 @@ int hv_devices_check(const struct xvm_hc_domain_config *c,
 				xvm_hv_set_error("two nics at position %u", c->nics[i].position);
 				return -EINVAL;
 			}
+	}
+	return 0;
+}
+
+uint32_t hv_ide_ports(const char *machine)
+{
+	return strcmp(machine, "pc") ? 6 : 4;
+}
+
+bool hv_disk_on_ide(const char *machine, uint32_t position, bool hotplugged)
+{
+	return !hotplugged && position < hv_ide_ports(machine);
+}
+
+int hv_resize_check(uint32_t domid, const struct xvm_hc_disk_config *d, bool ide, uint64_t current,
+		    uint64_t size)
+{
+	if (d->kind != XVM_HC_DISK) {
+		xvm_hv_set_error("position %u of domain %u is a CD drive; only disks are resized", d->position, domid);
+		return -EINVAL;
+	}
+	if (d->read_only) {
+		xvm_hv_set_error("disk %u of domain %u is read-only", d->position, domid);
+		return -EINVAL;
+	}
+	if (!size || size % 512 || size > INT64_MAX) {
+		xvm_hv_set_error("disk %u: %" PRIu64 " bytes is no disk size: guests count 512-byte sectors",
+				 d->position, size);
+		return -EINVAL;
+	}
+	if (ide) {
+		xvm_hv_set_error("disk %u of domain %u is on the IDE/AHCI controller, which cannot tell a running "
+				 "guest that its size changed; resize it while the VM is halted, or use a virtio "
+				 "disk (hot-plugged, or at a position above the board's IDE ports)", d->position, domid);
+		return -EOPNOTSUPP;
+	}
+	if (size < current) {
+		xvm_hv_set_error("disk %u of domain %u has %" PRIu64 " bytes; shrinking it to %" PRIu64
+				 " would cut off what the guest wrote there", d->position, domid, current, size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hv_snapshot_args(const struct xvm_hc_disk_snapshot *a, struct xvm_hc_disk_config *ret)
+{
+	struct xvm_hc_disk_config ov = { .kind = XVM_HC_DISK, .position = a->position };
+
+	if (!HV_TERMINATED(a->overlay_path) || !HV_TERMINATED(a->overlay_format) || !*a->overlay_path) {
+		xvm_hv_set_error("disk_snapshot: the overlay path is empty, or it or the format is not NUL-terminated");
+		return -EINVAL;
+	}
+	if (strcmp(a->overlay_format, "qcow2")) {
+		xvm_hv_set_error("disk_snapshot: an overlay is a qcow2 image (a format that records its backing "
+				 "file), not '%s'", a->overlay_format);
+		return -EINVAL;
+	}
+	memcpy(ov.path, a->overlay_path, sizeof ov.path);
+	memcpy(ov.format, a->overlay_format, sizeof ov.format);
+	*ret = ov;
+	return 0;
+}
+
+int hv_snapshot_check(uint32_t domid, const struct xvm_hc_disk_config *d, const struct xvm_hc_disk_config *ov)
+{
+	if (d->kind != XVM_HC_DISK) {
+		xvm_hv_set_error("position %u of domain %u is a CD drive; only disks are snapshotted", d->position,
+				 domid);
+		return -EINVAL;
+	}
+	if (d->read_only) {
+		xvm_hv_set_error("disk %u of domain %u is read-only: its image does not change, copy it as it is",
+				 d->position, domid);
+		return -EINVAL;
+	}
+	if (!strcmp(d->path, ov->path) || hv_same_image(d->path, ov->path)) {
+		xvm_hv_set_error("disk %u of domain %u already uses %s; the overlay must be a new image",
+				 d->position, domid, ov->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hv_overlay_check(const struct xvm_hc_disk_config *d, uint64_t size, const char *overlay,
+		     const struct hv_image *img)
+{
+	const char *format = *d->format ? d->format : "raw";
+
+	if (strcmp(img->format, "qcow2")) {
+		xvm_hv_set_error("overlay %s is a %s image, not qcow2", overlay, *img->format ? img->format : "raw");
+		return -EINVAL;
+	}
+	if (!*img->backing) {
+		xvm_hv_set_error("overlay %s has no backing file; it must be the disk's image %s", overlay, d->path);
+		return -EINVAL;
+	}
+	if (!hv_same_image(img->backing, d->path)) {
+		xvm_hv_set_error("overlay %s has %s as its backing file, not the disk's image %s", overlay, img->backing,
+				 d->path);
+		return -EINVAL;
+	}
+	if (strcmp(img->backing_format, format)) {
+		xvm_hv_set_error("overlay %s records %s as its backing file's format, not %s: create it with -F %s",
+				 overlay, *img->backing_format ? img->backing_format : "nothing", format, format);
+		return -EINVAL;
+	}
+	if (size && img->size != size) {
+		xvm_hv_set_error("overlay %s has %" PRIu64 " bytes; the disk has %" PRIu64 " (a snapshot must not "
+				 "change the size the guest sees)", overlay, img->size, size);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@ int hv_affinity_check(const struct xvm_hc_domain_config *c, uint64_t cpumask, ui
 /* Firmware, machine, boot order, boot method and its strings. */
 int hv_boot_check(const struct xvm_hc_domain_config *c);
 
+/* Strings, kind, and a path that is a local file name or a valid nfs:// URL (url.h). */
 int hv_disk_check(const struct xvm_hc_disk_config *d);
 int hv_nic_check(const struct xvm_hc_nic_config *n);
 
@@ -38,3 +39,33 @@ int hv_nic_check(const struct xvm_hc_nic_config *n);
 int hv_devices_check(const struct xvm_hc_domain_config *c,
 		     int (*disk_check)(const struct xvm_hc_disk_config *d),
 		     int (*nic_check)(const struct xvm_hc_nic_config *n));
+
+/* The board's IDE/AHCI ports: positions below this, given at start, are IDE disks and CD drives. */
+uint32_t hv_ide_ports(const char *machine);
+bool hv_disk_on_ide(const char *machine, uint32_t position, bool hotplugged);
+
+/*
+ * DISK_RESIZE of disk d (on the IDE controller or not) from `current` bytes
+ * (0: not known) to `size` bytes. The current size itself passes: the
+ * caller does nothing then.
+ */
+int hv_resize_check(uint32_t domid, const struct xvm_hc_disk_config *d, bool ide, uint64_t current,
+		    uint64_t size);
+
+/* DISK_SNAPSHOT's own strings, as the disk config `ret` of the overlay at a's position. */
+int hv_snapshot_args(const struct xvm_hc_disk_snapshot *a, struct xvm_hc_disk_config *ret);
+
+/* Whether disk d of domain domid can be snapshotted into overlay `ov`. */
+int hv_snapshot_check(uint32_t domid, const struct xvm_hc_disk_config *d, const struct xvm_hc_disk_config *ov);
+
+/* What an image's header says, as QEMU (or the sim) read it. */
+struct hv_image {
+	char format[16];
+	uint64_t size;
+	char backing[XVM_HC_PATH_MAX];      /* resolved against the image's directory; "" for none */
+	char backing_format[16];            /* "" when the header records none */
+};
+
+/* The overlay's header names disk d's image (of `size` bytes) as its backing file and format. */
+int hv_overlay_check(const struct xvm_hc_disk_config *d, uint64_t size, const char *overlay,
+		     const struct hv_image *img);

@@ -48,6 +48,9 @@ static const struct {
 	[XVM_HC_EVENT_FD]             = { "event_fd", 0 },
 	[XVM_HC_EVENT_POLL]           = { "event_poll", 0 },
 	[XVM_HC_GUEST_ACTION]         = { "guest_action", 0 },
+	[XVM_HC_DISK_RESIZE]          = { "disk_resize", 0 },
+	[XVM_HC_DISK_SNAPSHOT]        = { "disk_snapshot", 0 },
+	[XVM_HC_DISK_GET_INFO]        = { "disk_get_info", 0 },
 };
 
 struct fault {
@@ -277,8 +280,12 @@ void xvm_hv_set_trace(struct xvm_hv *hv, xvm_hv_trace_fn fn, void *userdata)
 	pthread_mutex_unlock(&hv->lock);
 }
 
-/* The domid an op is about, for the trace; create and restore learn theirs on success. */
-static bool arg_domid(enum xvm_hc op, const void *arg, int r, uint32_t *domid)
+/*
+ * The domid an op is about, for the trace; create and restore learn theirs
+ * on success. A disk op's disk position too (else *position is untouched).
+ */
+static bool arg_domid(enum xvm_hc op, const void *arg, int r, uint32_t *domid, bool *has_position,
+		      uint32_t *position)
 {
 	switch (op) {
 	case XVM_HC_DOMAIN_UNPAUSE:
@@ -321,6 +328,18 @@ static bool arg_domid(enum xvm_hc op, const void *arg, int r, uint32_t *domid)
 	case XVM_HC_GUEST_ACTION:
 		*domid = ((const struct xvm_hc_guest_action *)arg)->domid;
 		return true;
+	case XVM_HC_DISK_RESIZE:
+		*domid = ((const struct xvm_hc_disk_resize *)arg)->domid;
+		*position = ((const struct xvm_hc_disk_resize *)arg)->position;
+		return *has_position = true;
+	case XVM_HC_DISK_SNAPSHOT:
+		*domid = ((const struct xvm_hc_disk_snapshot *)arg)->domid;
+		*position = ((const struct xvm_hc_disk_snapshot *)arg)->position;
+		return *has_position = true;
+	case XVM_HC_DISK_GET_INFO:
+		*domid = ((const struct xvm_hc_disk_info *)arg)->domid;
+		*position = ((const struct xvm_hc_disk_info *)arg)->position;
+		return *has_position = true;
 	case XVM_HC_DOMAIN_CREATE:
 		*domid = ((const struct xvm_hc_domain_create *)arg)->domid;
 		return r == 0;
@@ -335,15 +354,18 @@ static bool arg_domid(enum xvm_hc op, const void *arg, int r, uint32_t *domid)
 static void trace(xvm_hv_trace_fn fn, void *userdata, enum xvm_hc op, const void *arg, int r)
 {
 	char line[XVM_HC_ERROR_MAX + 256];
-	char opbuf[32], dom[32] = "";
+	char opbuf[32], dom[64] = "";
 	const char *name = xvm_hc_op_name(op);
-	uint32_t domid;
+	uint32_t domid, position;
+	bool has_position = false;
 
 	if (!name) {
 		snprintf(opbuf, sizeof opbuf, "op#%d", (int)op);
 		name = opbuf;
-	} else if (arg && arg_domid(op, arg, r, &domid)) {
+	} else if (arg && arg_domid(op, arg, r, &domid, &has_position, &position)) {
 		snprintf(dom, sizeof dom, " domid=%u", domid);
+		if (has_position)
+			snprintf(dom + strlen(dom), sizeof dom - strlen(dom), " position=%u", position);
 	}
 	if (r == 0)
 		snprintf(line, sizeof line, "%s%s -> 0", name, dom);

@@ -8,7 +8,7 @@ PACKAGES="
   build-essential meson ninja-build pkg-config
   libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev
   python3-dev python3-pytest
-  qemu-system-x86 qemu-utils ovmf
+  qemu-system-x86 qemu-utils qemu-block-extra ovmf
   busybox-static xz-utils zstd
   python3-libvirt libvirt-clients
 "

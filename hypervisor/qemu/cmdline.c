@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_check.h"
 #include "qemu.h"
 
 struct argv {
@@ -92,34 +93,6 @@ static bool q35(const struct qdom *d)
 	return strcmp(d->cfg.machine, "pc") != 0;
 }
 
-struct json_object *qemu_disk_file_node(const struct xvm_hc_disk_config *disk)
-{
-	struct json_object *o = json_object_new_object();
-	char name[32];
-
-	snprintf(name, sizeof name, "file%u", disk->position);
-	json_object_object_add(o, "driver", json_object_new_string("file"));
-	json_object_object_add(o, "filename", json_object_new_string(disk->path));
-	json_object_object_add(o, "node-name", json_object_new_string(name));
-	json_object_object_add(o, "read-only", json_object_new_boolean(disk->read_only || disk->kind == XVM_HC_CDROM));
-	return o;
-}
-
-struct json_object *qemu_disk_format_node(const struct xvm_hc_disk_config *disk)
-{
-	struct json_object *o = json_object_new_object();
-	char name[32], file[32];
-
-	snprintf(name, sizeof name, "drv%u", disk->position);
-	snprintf(file, sizeof file, "file%u", disk->position);
-	json_object_object_add(o, "driver", json_object_new_string(*disk->format ? disk->format : "raw"));
-	json_object_object_add(o, "file", json_object_new_string(file));
-	json_object_object_add(o, "node-name", json_object_new_string(name));
-	json_object_object_add(o, "read-only", json_object_new_boolean(disk->read_only || disk->kind == XVM_HC_CDROM));
-	return o;
-}
-
-/* Positions on the board's IDE/AHCI ports, as an HVM guest expects; the rest virtio. */
 struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n)
 {
 	struct json_object *o = json_object_new_object();
@@ -135,15 +108,16 @@ struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n)
 	return o;
 }
 
+/* Positions on the board's IDE/AHCI ports, as an HVM guest expects; the rest virtio. */
 struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_disk_config *disk, bool hotplug)
 {
 	struct json_object *o = json_object_new_object();
-	uint32_t ports = q35(d) ? 6 : 4, p = disk->position;
-	char id[32], drv[32], ide[16];
+	uint32_t p = disk->position;
+	char id[32], drv[QEMU_NODE_NAME_MAX], ide[16];
 
 	snprintf(id, sizeof id, "disk%u", p);
-	snprintf(drv, sizeof drv, "drv%u", p);
-	if (!hotplug && p < ports) {
+	qemu_node_name(drv, "drv", p, 0);
+	if (hv_disk_on_ide(d->cfg.machine, p, hotplug)) {
 		json_object_object_add(o, "driver", json_object_new_string(disk->kind == XVM_HC_CDROM ? "ide-cd" : "ide-hd"));
 		snprintf(ide, sizeof ide, "ide.%u", q35(d) ? p : p / 2);
 		json_object_object_add(o, "bus", json_object_new_string(ide));
@@ -160,7 +134,7 @@ struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_d
 
 static int add_disks(struct argv *a, const struct qdom *d)
 {
-	uint32_t ports = q35(d) ? 6 : 4;
+	uint32_t ports = hv_ide_ports(d->cfg.machine);
 
 	for (uint32_t i = 0; i < d->cfg.ndisks; i++) {
 		const struct xvm_hc_disk_config *disk = &d->cfg.disks[i];
@@ -170,8 +144,8 @@ static int add_disks(struct argv *a, const struct qdom *d)
 			return -EINVAL;
 		}
 		if (*disk->path) {
-			add_json(a, "-blockdev", qemu_disk_file_node(disk));
-			add_json(a, "-blockdev", qemu_disk_format_node(disk));
+			add_json(a, "-blockdev", qemu_disk_file_node(disk, 0));
+			add_json(a, "-blockdev", qemu_disk_format_node(disk, 0));
 		}
 		add_json(a, "-device", qemu_disk_device(d, disk, false));
 	}

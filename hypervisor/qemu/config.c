@@ -14,6 +14,7 @@
 
 #include "config_check.h"
 #include "qemu.h"
+#include "url.h"
 
 static int file_check(const char *what, const char *path)
 {
@@ -36,7 +37,10 @@ int qemu_disk_check(const struct xvm_hc_disk_config *d)
 		xvm_hv_set_error("disk %u: unknown image format '%s'", d->position, d->format);
 		return -EINVAL;
 	}
-	return *d->path ? file_check(d->kind == XVM_HC_CDROM ? "CD image" : "disk image", d->path) : 0;
+	/* QEMU opens a URL itself, over the network: there is nothing here to look at. */
+	if (!*d->path || hv_path_is_url(d->path))
+		return 0;
+	return file_check(d->kind == XVM_HC_CDROM ? "CD image" : "disk image", d->path);
 }
 
 int qemu_nic_check(const struct xvm_hc_nic_config *n)

@@ -3,7 +3,8 @@
  * Hot-plug of disks and NICs (virtio devices: IDE cannot be hot-plugged;
  * on q35 they go on the PCIe root ports the command line left free),
  * removal (which the guest must consent to: DEVICE_DELETED is awaited,
- * bounded), and changing the disc of a CD drive.
+ * bounded, and a snapshotted disk's whole stack of nodes goes), and
+ * changing the disc of a CD drive.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -66,26 +67,18 @@ static int attach_disk(struct qdom *d, struct qmp *q, const struct xvm_hc_disk_c
 		xvm_hv_set_error("domain %u already has %d disks", d->domid, XVM_HC_MAX_DISKS);
 		return -ENOSPC;
 	}
-	o = qemu_disk_file_node(disk);
-	r = qmp_command(q, "blockdev-add", o, NULL);
-	json_object_put(o);
-	if (r < 0)
+	if ((r = qemu_nodes_add(q, disk, 0, false)) < 0)
 		return r;
-	o = qemu_disk_format_node(disk);
-	r = qmp_command(q, "blockdev-add", o, NULL);
+	o = qemu_disk_device(d, disk, true);
+	r = device_add(d, q, o);
 	json_object_put(o);
-	if (r == 0) {
-		o = qemu_disk_device(d, disk, true);
-		r = device_add(d, q, o);
-		json_object_put(o);
-		if (r < 0)
-			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"drv%u\"}", disk->position);
+	if (r < 0) {
+		qemu_nodes_del(q, disk->position, 0);
+		return r;
 	}
-	if (r < 0)
-		qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"file%u\"}", disk->position);
-	else
-		d->cfg.disks[d->cfg.ndisks++] = *disk;
-	return r;
+	d->disks[d->cfg.ndisks] = (struct qdisk){ .hotplugged = true };
+	d->cfg.disks[d->cfg.ndisks++] = *disk;
+	return 0;
 }
 
 static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
@@ -185,10 +178,9 @@ int qemu_op_device_detach(void *priv, void *arg)
 	if ((r = remove_device(d, q, id)) < 0)
 		goto out;
 	if (disk) {
-		if (*d->cfg.disks[i].path) {
-			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"drv%u\"}", pos);
-			qmp_commandf(q, NULL, "blockdev-del", "{\"node-name\": \"file%u\"}", pos);
-		}
+		if (*d->cfg.disks[i].path)
+			qemu_nodes_del_stack(q, pos, d->disks[i].top);
+		memmove(&d->disks[i], &d->disks[i + 1], (d->cfg.ndisks - 1 - i) * sizeof d->disks[0]);
 		memmove(&d->cfg.disks[i], &d->cfg.disks[i + 1], (--d->cfg.ndisks - i) * sizeof d->cfg.disks[0]);
 	} else {
 		qmp_commandf(q, NULL, "netdev_del", "{\"id\": \"net%u\"}", pos);
@@ -201,14 +193,51 @@ out:
 	return r;
 }
 
+/*
+ * The new disc's nodes are added first, so that a disc QEMU cannot open
+ * (a missing file, an unreachable NFS server) leaves the old one in place;
+ * then the tray opens (forced: a guest may hold it locked), the old disc
+ * goes, the new one goes in, and the tray closes.
+ */
+static int change_disc(struct qdom *d, struct qmp *q, int i, const struct xvm_hc_disk_config *disc)
+{
+	const struct xvm_hc_disk_config *old = &d->cfg.disks[i];
+	uint32_t pos = disc->position, top = d->disks[i].top, next = top + 1;
+	char id[32], node[QEMU_NODE_NAME_MAX];
+	int r;
+
+	if (*disc->path && (r = qemu_nodes_add(q, disc, next, false)) < 0)
+		return r;
+	snprintf(id, sizeof id, "disk%u", pos);
+	r = qmp_commandf(q, NULL, "blockdev-open-tray", "{\"id\": \"%s\", \"force\": true}", id);
+	if (r == 0)
+		r = qmp_commandf(q, NULL, "blockdev-remove-medium", "{\"id\": \"%s\"}", id);
+	if (r == 0 && *disc->path) {
+		r = qmp_commandf(q, NULL, "blockdev-insert-medium", "{\"id\": \"%s\", \"node-name\": \"%s\"}", id,
+				 qemu_node_name(node, "drv", pos, next));
+		/* The old disc goes back in: nothing changed. */
+		if (r < 0 && *old->path)
+			qmp_commandf(q, NULL, "blockdev-insert-medium", "{\"id\": \"%s\", \"node-name\": \"%s\"}", id,
+				     qemu_node_name(node, "drv", pos, top));
+	}
+	qmp_commandf(q, NULL, "blockdev-close-tray", "{\"id\": \"%s\"}", id);
+	if (r < 0) {
+		if (*disc->path)
+			qemu_nodes_del(q, pos, next);
+		return r;
+	}
+	if (*old->path)
+		qemu_nodes_del(q, pos, top);
+	d->disks[i].top = next;
+	return 0;
+}
+
 int qemu_op_media_change(void *priv, void *arg)
 {
 	struct xvm_hc_media *a = arg;
-	struct xvm_hc_disk_config disc = { .kind = XVM_HC_CDROM, .position = a->position };
-	struct json_object *args;
+	struct xvm_hc_disk_config disc = { .kind = XVM_HC_CDROM, .position = a->position, .read_only = true };
 	struct qdom *d;
 	struct qmp *q = NULL;
-	char id[32];
 	int r, i;
 
 	if (strnlen(a->path, sizeof a->path) == sizeof a->path ||
@@ -231,26 +260,11 @@ int qemu_op_media_change(void *priv, void *arg)
 		r = -EINVAL;
 		goto out;
 	}
-	if ((r = qemu_dom_live(d, &q)) < 0)
+	if ((r = qemu_dom_live(d, &q)) < 0 || (r = change_disc(d, q, i, &disc)) < 0)
 		goto out;
-	snprintf(id, sizeof id, "disk%u", a->position);
-	args = json_object_new_object();
-	json_object_object_add(args, "id", json_object_new_string(id));
-	if (*a->path) {
-		json_object_object_add(args, "filename", json_object_new_string(a->path));
-		json_object_object_add(args, "format", json_object_new_string(*a->format ? a->format : "raw"));
-		json_object_object_add(args, "read-only-mode", json_object_new_string("read-only"));
-		r = qmp_command(q, "blockdev-change-medium", args, NULL);
-	} else {
-		json_object_object_add(args, "force", json_object_new_boolean(true));
-		r = qmp_command(q, "eject", args, NULL);
-	}
-	json_object_put(args);
-	if (r == 0) {
-		memcpy(d->cfg.disks[i].path, disc.path, sizeof disc.path);
-		memcpy(d->cfg.disks[i].format, disc.format, sizeof disc.format);
-		r = qemu_dom_store(d);
-	}
+	memcpy(d->cfg.disks[i].path, disc.path, sizeof disc.path);
+	memcpy(d->cfg.disks[i].format, disc.format, sizeof disc.format);
+	r = qemu_dom_store(d);
 out:
 	qmp_close(q);
 	qemu_dom_free(d);

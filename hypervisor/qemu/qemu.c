@@ -135,6 +135,9 @@ const struct xvm_hv_backend xvm_hv_backend_qemu = {
 		[XVM_HC_EVENT_FD] = qemu_op_event_fd,
 		[XVM_HC_EVENT_POLL] = qemu_op_event_poll,
 		[XVM_HC_GUEST_ACTION] = qemu_op_guest_action,
+		[XVM_HC_DISK_RESIZE] = qemu_op_disk_resize,
+		[XVM_HC_DISK_SNAPSHOT] = qemu_op_disk_snapshot,
+		[XVM_HC_DISK_GET_INFO] = qemu_op_disk_get_info,
 	},
 	.why_not = {
 		[XVM_HC_MIGRATE_SEND] = "live migration between hosts is not implemented yet",

@@ -21,6 +21,7 @@
 
 #include "backend.h"
 
+struct hv_image;
 struct json_object;
 struct qmp;
 
@@ -28,6 +29,7 @@ struct qmp;
 #define QEMU_HOTPLUG_PORTS 8    /* q35 PCIe root ports left free for hot-plug */
 #define QEMU_START_TIMEOUT_MS 20000
 #define QEMU_STOP_TIMEOUT_MS 3000
+#define QEMU_NODE_NAME_MAX 32   /* QEMU's limit on node names, with the NUL */
 
 struct qemu_host {
 	char hostname[256];
@@ -50,11 +52,18 @@ struct qemu {
 	int event_fd;         /* inotify on seq_path; -1 until EVENT_FD */
 };
 
+/* What the backend keeps of a disk beyond its config (blockdev.c). */
+struct qdisk {
+	uint32_t top;     /* the level of the image on top: 0, or the number of images put on it since */
+	bool hotplugged;  /* a virtio disk on a hot-plug port, even at an IDE position */
+};
+
 /* One domain as its rundir records it. */
 struct qdom {
 	uint32_t domid;
 	char dir[QEMU_STATE_DIR_MAX + 32];
 	struct xvm_hc_domain_config cfg;
+	struct qdisk disks[XVM_HC_MAX_DISKS]; /* cfg.disks[i]'s is disks[i] */
 	uint64_t start_time;
 	uint64_t memory_target_kib;
 	enum xvm_hc_accel accel;
@@ -134,11 +143,22 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_disk_config *disk, bool hotplug);
 /* The virtio NIC on netdev "netN", for -device and device_add alike. */
 struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n);
-/* The two -blockdev JSONs (protocol, format) of a disk with a path. */
-struct json_object *qemu_disk_file_node(const struct xvm_hc_disk_config *disk);
-struct json_object *qemu_disk_format_node(const struct xvm_hc_disk_config *disk);
 void qemu_argv_free(char **argv);
 const char *qemu_cpu_type(enum xvm_hc_accel accel);
+
+/* --- blockdev.c: a disk's block nodes --- */
+/* "drvN" / "fileN" (level 0) or "drvN.L" / "fileN.L"; kind is "drv" or "file". */
+const char *qemu_node_name(char buf[QEMU_NODE_NAME_MAX], const char *kind, uint32_t position, uint32_t level);
+/* The blockdev JSONs (protocol, format) of the image at `level` of a disk with a path. */
+struct json_object *qemu_disk_file_node(const struct xvm_hc_disk_config *disk, uint32_t level);
+struct json_object *qemu_disk_format_node(const struct xvm_hc_disk_config *disk, uint32_t level);
+/* blockdev-add of both; `overlay`: without the backing image its header names. */
+int qemu_nodes_add(struct qmp *q, const struct xvm_hc_disk_config *disk, uint32_t level, bool overlay);
+/* blockdev-del of both (of each level from top down), for nodes that may or may not be there. */
+void qemu_nodes_del(struct qmp *q, uint32_t position, uint32_t level);
+void qemu_nodes_del_stack(struct qmp *q, uint32_t position, uint32_t top);
+/* What QEMU read of the image of format node "drvN[.level]"; -ENOENT if there is none. */
+int qemu_node_image(struct qmp *q, uint32_t position, uint32_t level, struct hv_image *ret);
 
 /* --- events.c --- */
 int qemu_seq_init(const char *seq_path);
@@ -182,3 +202,6 @@ int qemu_op_console_open(void *priv, void *arg);
 int qemu_op_event_fd(void *priv, void *arg);
 int qemu_op_event_poll(void *priv, void *arg);
 int qemu_op_guest_action(void *priv, void *arg);
+int qemu_op_disk_resize(void *priv, void *arg);
+int qemu_op_disk_snapshot(void *priv, void *arg);
+int qemu_op_disk_get_info(void *priv, void *arg);

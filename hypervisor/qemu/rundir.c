@@ -4,7 +4,8 @@
  *
  *   dom.json       the domain record: {"format": "xvm-qemu-domain",
  *                  "version": 1, "domid", "start_time", "memory_target_kib",
- *                  "accel", "vnc_port", "ws_port", "config": {...}}
+ *                  "accel", "vnc_port", "ws_port", "config": {...},
+ *                  "disk_nodes": [{"position", "top", "hotplugged"}]} (struct qdisk)
  *   lock           flock'ed by whoever changes the domain (create, destroy, ...)
  *   qmp.sock       QMP for commands (a connection per call)
  *   qmp-mon.sock   QMP held by the monitor helper, for events
@@ -302,6 +303,35 @@ static struct json_object *read_json(const char *path, int *err)
 	return o;
 }
 
+static struct json_object *disk_nodes_to_json(const struct qdom *d)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; i < d->cfg.ndisks && i < XVM_HC_MAX_DISKS; i++) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "position", json_object_new_int64(d->cfg.disks[i].position));
+		json_object_object_add(j, "top", json_object_new_int64(d->disks[i].top));
+		json_object_object_add(j, "hotplugged", json_object_new_boolean(d->disks[i].hotplugged));
+		json_object_array_add(a, j);
+	}
+	return a;
+}
+
+static void disk_nodes_from_json(struct json_object *a, struct qdom *d)
+{
+	for (size_t k = 0; k < json_object_array_length(a); k++) {
+		struct json_object *j = json_object_array_get_idx(a, k), *pos, *top, *hot;
+		if (!json_object_object_get_ex(j, "position", &pos) || !json_object_object_get_ex(j, "top", &top) ||
+		    !json_object_object_get_ex(j, "hotplugged", &hot))
+			continue;
+		for (uint32_t i = 0; i < d->cfg.ndisks; i++)
+			if (d->cfg.disks[i].position == (uint32_t)json_object_get_int64(pos)) {
+				d->disks[i].top = (uint32_t)json_object_get_int64(top);
+				d->disks[i].hotplugged = json_object_get_boolean(hot);
+			}
+	}
+}
+
 static int record_from_json(struct json_object *o, struct qdom *d)
 {
 	struct json_object *v;
@@ -320,6 +350,10 @@ static int record_from_json(struct json_object *o, struct qdom *d)
 	}
 	if (!json_object_object_get_ex(o, "config", &v) || qemu_config_from_json(v, &d->cfg) < 0)
 		return -EINVAL;
+	memset(d->disks, 0, sizeof d->disks);
+	/* Records written before disks had node levels have none: every disk is at level 0. */
+	if (json_object_object_get_ex(o, "disk_nodes", &v) && json_object_is_type(v, json_type_array))
+		disk_nodes_from_json(v, d);
 #define INT_FIELD(name, dst) \
 	if (json_object_object_get_ex(o, name, &v)) dst = json_object_get_int64(v)
 	INT_FIELD("start_time", d->start_time);
@@ -371,6 +405,7 @@ int qemu_dom_store(const struct qdom *d)
 	json_object_object_add(o, "vnc_port", json_object_new_int(d->vnc_port));
 	json_object_object_add(o, "ws_port", json_object_new_int(d->ws_port));
 	json_object_object_add(o, "config", qemu_config_to_json(&d->cfg));
+	json_object_object_add(o, "disk_nodes", disk_nodes_to_json(d));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	qemu_path(p, d, "dom.json");
 	qemu_path(tmp, d, "dom.json.tmp");

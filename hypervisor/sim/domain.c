@@ -14,15 +14,6 @@
 #include "config.h"
 #include "sim.h"
 
-static int domain_create_locked(struct sim *sim, struct sim_slot *s)
-{
-	int r = sim_admit(sim, s);
-
-	if (r < 0)
-		return r;
-	return sim_table_insert(sim->table, s);
-}
-
 int sim_op_domain_create(void *priv, void *arg)
 {
 	struct sim *sim = priv;
@@ -48,7 +39,7 @@ int sim_op_domain_create(void *priv, void *arg)
 	r = sim_table_lock(sim->table);
 	if (r < 0)
 		return r;
-	r = domain_create_locked(sim, &s);
+	r = sim_add_domain(sim, &s, a->config);
 	sim_table_unlock(sim->table);
 	if (r == 0)
 		a->domid = s.domid;
@@ -123,7 +114,7 @@ static int domain_destroy_locked(struct sim *sim, void *arg)
 	int r = sim_lookup(sim, a->domid, false, &s);
 
 	if (r == 0)
-		sim_table_remove(sim->table, s);
+		sim_remove_domain(sim, s);
 	return r;
 }
 

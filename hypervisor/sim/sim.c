@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "disk_record.h"
 #include "sim.h"
 
 static int sim_open(const char *state_dir, void **ret)
@@ -29,7 +30,10 @@ static int sim_open(const char *state_dir, void **ret)
 	r = sim_host_probe(&sim->host);
 	if (r == 0)
 		r = sim_table_open(state_dir, &sim->table);
+	if (r == 0 && (r = sim_disk_dir_init(sim, state_dir)) < 0)
+		sim_table_close(sim->table);
 	if (r < 0) {
+		free(sim->disk_dir);
 		free(sim);
 		return r;
 	}
@@ -44,6 +48,7 @@ static void sim_close(void *priv)
 	if (sim->event_fd >= 0)
 		close(sim->event_fd);
 	sim_table_close(sim->table);
+	free(sim->disk_dir);
 	free(sim);
 }
 
@@ -99,6 +104,24 @@ int sim_admit(struct sim *sim, const struct sim_slot *s)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int sim_add_domain(struct sim *sim, struct sim_slot *s, const struct xvm_hc_domain_config *c)
+{
+	int r = sim_admit(sim, s);
+
+	if (r == 0)
+		r = sim_table_insert(sim->table, s);
+	if (r == 0 && (r = sim_disks_write_config(sim, s->domid, c)) < 0)
+		sim_table_remove(sim->table, sim_table_find(sim->table, s->domid));
+	return r;
+}
+
+void sim_remove_domain(struct sim *sim, struct sim_slot *s)
+{
+	if (s->ndisks)
+		sim_disks_forget(sim, s->domid);
+	sim_table_remove(sim->table, s);
 }
 
 uint64_t sim_now_ns(void)
@@ -166,6 +189,9 @@ const struct xvm_hv_backend xvm_hv_backend_sim = {
 		[XVM_HC_EVENT_FD] = sim_op_event_fd,
 		[XVM_HC_EVENT_POLL] = sim_op_event_poll,
 		[XVM_HC_GUEST_ACTION] = sim_op_guest_action,
+		[XVM_HC_DISK_RESIZE] = sim_op_disk_resize,
+		[XVM_HC_DISK_SNAPSHOT] = sim_op_disk_snapshot,
+		[XVM_HC_DISK_GET_INFO] = sim_op_disk_get_info,
 	},
 	.why_not = {
 		[XVM_HC_CONSOLE_OPEN] = "it runs no guest code, so there is no console output",

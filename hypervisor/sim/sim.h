@@ -15,6 +15,7 @@
 
 struct sim {
 	struct sim_table *table;
+	char *disk_dir; /* STATE_DIR/sim-disks: disk_record.c */
 	struct sim_host host;
 	int event_fd; /* inotify on the table file; -1 until EVENT_FD; guarded by the table lock */
 };
@@ -37,6 +38,11 @@ int sim_lookup(struct sim *sim, uint32_t domid, bool live, struct sim_slot **ret
 
 /* Refuses a domain whose uuid is taken or whose memory the host lacks. */
 int sim_admit(struct sim *sim, const struct sim_slot *s);
+
+/* Admits s, made from config c, and stores it and its disk records; s->domid is set. */
+int sim_add_domain(struct sim *sim, struct sim_slot *s, const struct xvm_hc_domain_config *c);
+/* The domain and its disk records are gone. */
+void sim_remove_domain(struct sim *sim, struct sim_slot *s);
 
 uint64_t sim_now_ns(void);
 uint64_t sim_cpu_time(const struct sim_slot *s, uint64_t now);
@@ -65,3 +71,6 @@ int sim_op_domain_restore(void *priv, void *arg);
 int sim_op_event_fd(void *priv, void *arg);
 int sim_op_event_poll(void *priv, void *arg);
 int sim_op_guest_action(void *priv, void *arg);
+int sim_op_disk_resize(void *priv, void *arg);
+int sim_op_disk_snapshot(void *priv, void *arg);
+int sim_op_disk_get_info(void *priv, void *arg);

@@ -51,20 +51,11 @@ static int domain_save_locked(struct sim *sim, void *arg)
 	memcpy(saved.uuid, s->uuid, sizeof saved.uuid);
 	r = sim_save_write(a->path, &saved);
 	if (r == 0)
-		sim_table_remove(sim->table, s);
+		sim_remove_domain(sim, s);
 	return r;
 }
 
 SIM_LOCKED_OP(sim_op_domain_save, domain_save_locked)
-
-static int domain_restore_locked(struct sim *sim, struct sim_slot *s)
-{
-	int r = sim_admit(sim, s);
-
-	if (r < 0)
-		return r;
-	return sim_table_insert(sim->table, s);
-}
 
 /* The config may give new device paths, even a new uuid (a copied VM), but
  * the memory image only fits a domain of the same shape. */
@@ -106,7 +97,7 @@ int sim_op_domain_restore(void *priv, void *arg)
 	r = sim_table_lock(sim->table);
 	if (r < 0)
 		return r;
-	r = domain_restore_locked(sim, &s);
+	r = sim_add_domain(sim, &s, c);
 	sim_table_unlock(sim->table);
 	if (r == 0)
 		a->domid = s.domid;

@@ -2,9 +2,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hvtest.h"
 
@@ -138,4 +140,51 @@ uint32_t hvt_list_count(struct xvm_hv *h)
 
 	cr_assert(r == 0 || r == -ENOBUFS);
 	return l.count;
+}
+
+int hvt_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct xvm_hc_disk_info hvt_disk_info(struct xvm_hv *h, uint32_t domid, uint32_t position)
+{
+	struct xvm_hc_disk_info i = { .head = XVM_HC_HEAD(0), .domid = domid, .position = position };
+	int r = xvm_hypercall(h, XVM_HC_DISK_GET_INFO, &i);
+
+	cr_assert_eq(r, 0, "disk_get_info %u/%u: %d %s", domid, position, r, xvm_hv_last_error(h));
+	return i;
+}
+
+int hvt_disk_resize(struct xvm_hv *h, uint32_t domid, uint32_t position, uint64_t size)
+{
+	struct xvm_hc_disk_resize a = { .head = XVM_HC_HEAD(0), .domid = domid, .position = position,
+					.size_bytes = size };
+
+	return xvm_hypercall(h, XVM_HC_DISK_RESIZE, &a);
+}
+
+int hvt_disk_snapshot(struct xvm_hv *h, uint32_t domid, uint32_t position, const char *overlay,
+		      const char *format)
+{
+	struct xvm_hc_disk_snapshot a = { .head = XVM_HC_HEAD(0), .domid = domid, .position = position };
+
+	snprintf(a.overlay_path, sizeof a.overlay_path, "%s", overlay);
+	snprintf(a.overlay_format, sizeof a.overlay_format, "%s", format);
+	return xvm_hypercall(h, XVM_HC_DISK_SNAPSHOT, &a);
+}
+
+int hvt_disk_device(struct xvm_hv *h, enum xvm_hc op, uint32_t domid, const struct xvm_hc_disk_config *d)
+{
+	struct xvm_hc_device a = { .head = XVM_HC_HEAD(0), .domid = domid, .type = XVM_HC_DEV_DISK, .disk = *d };
+
+	return xvm_hypercall(h, op, &a);
 }

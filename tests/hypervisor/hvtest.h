@@ -40,6 +40,17 @@ int hvt_event_poll(struct xvm_hv *h, uint64_t *seq, uint32_t *ids, uint32_t cap,
 /* How many domains LIST reports (asserting success or -ENOBUFS). */
 uint32_t hvt_list_count(struct xvm_hv *h);
 
+/* Runs a shell command (printf-formatted): its exit status, or -1. */
+int hvt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* DISK_GET_INFO, asserting success. */
+struct xvm_hc_disk_info hvt_disk_info(struct xvm_hv *h, uint32_t domid, uint32_t position);
+int hvt_disk_resize(struct xvm_hv *h, uint32_t domid, uint32_t position, uint64_t size);
+int hvt_disk_snapshot(struct xvm_hv *h, uint32_t domid, uint32_t position, const char *overlay,
+		      const char *format);
+/* DEVICE_ATTACH or DEVICE_DETACH of a disk. */
+int hvt_disk_device(struct xvm_hv *h, enum xvm_hc op, uint32_t domid, const struct xvm_hc_disk_config *d);
+
 /*
  * The sim fixture, shared by test_sim.c and test_sim_save.c (define
  * HVT_SIM_FIXTURE before including this header; defined in simtest.c):
