@@ -59,11 +59,12 @@ class Xvmd:
 
     def start(self):
         self.logf = open(self.log, "ab")
+        offset = self.logf.tell()
         self.proc = subprocess.Popen([XVMD, "--foreground", "--config", str(self.config)], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            text = self.log.read_text()
+            text = self.log.read_text()[offset:]
             m = re.findall(r"listening on https?://127\.0\.0\.1:(\d+)", text)
             if m and "serving " in text:
                 self.port = int(m[-1])
