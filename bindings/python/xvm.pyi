@@ -277,6 +277,10 @@ class SessionAuthenticationFailed(Error):
     """SESSION_AUTHENTICATION_FAILED: the user name or password is wrong."""
     code: str
 
+class ConnectionFailed(Error):
+    """CONNECTION_FAILED: the daemon cannot be reached, or broke off the exchange."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

@@ -71,6 +71,7 @@ static int create(const char *cert_path, const char *key_path)
 	int r = getrandom(serial, sizeof(serial), 0) == (ssize_t)sizeof(serial) ? 0 : -1;
 	serial[0] &= 0x7f; /* a positive serial */
 	time_t now = time(NULL);
+	static const unsigned char loopback4[4] = { 127, 0, 0, 1 }, loopback6[16] = { [15] = 1 };
 	if (r < 0 || check(gnutls_x509_privkey_init(&key), "key") < 0 ||
 	    check(gnutls_x509_privkey_generate2(key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0,
 						NULL, 0), "generate the key") < 0 ||
@@ -82,6 +83,8 @@ static int create(const char *cert_path, const char *key_path)
 	    check(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, host, (unsigned)strlen(host)), "name") < 0 ||
 	    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, host, (unsigned)strlen(host), GNUTLS_FSAN_SET), "SAN") < 0 ||
 	    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_APPEND), "SAN") < 0 ||
+	    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback4, 4, GNUTLS_FSAN_APPEND), "SAN") < 0 ||
+	    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback6, 16, GNUTLS_FSAN_APPEND), "SAN") < 0 ||
 	    check(gnutls_x509_crt_set_key(crt, key), "public key") < 0 ||
 	    check(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), "constraints") < 0 ||
 	    check(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), "usage") < 0 ||

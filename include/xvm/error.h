@@ -47,7 +47,8 @@ extern "C" {
 	X(VDI_IN_USE, "the virtual disk is in use") \
 	X(NOT_IMPLEMENTED, "not implemented by this connection") \
 	X(SESSION_INVALID, "the session is not valid") \
-	X(SESSION_AUTHENTICATION_FAILED, "the user name or password is wrong")
+	X(SESSION_AUTHENTICATION_FAILED, "the user name or password is wrong") \
+	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {
