@@ -357,6 +357,10 @@ class ImportError(Error):
     """IMPORT_ERROR: the image cannot be imported."""
     code: str
 
+class ConnectionFailed(Error):
+    """CONNECTION_FAILED: the daemon cannot be reached, or broke off the exchange."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

@@ -11,6 +11,13 @@
 
 const struct cli_switch cli_switches[] = {
 	{ "-c", CLI_SWITCH_VALUE, OPT(uri), "connect to URI (default: $XVM_URI, else local:///var/lib/xvm)" },
+	{ "-s", CLI_SWITCH_VALUE, OPT(server), "the xvmd host to manage (xvm://HOST); defaults from ~/.xvm" },
+	{ "-p", CLI_SWITCH_VALUE, OPT(port), "its port (default 443, or 80 with --nossl)" },
+	{ "-u", CLI_SWITCH_VALUE, OPT(user), "the user to log in as (default root)" },
+	{ "-pw", CLI_SWITCH_VALUE, OPT(password), "the password, or an API token (xvm token-create)" },
+	{ "-pwf", CLI_SWITCH_VALUE, OPT(password_file), "read the password from the first line of FILE" },
+	{ "--nossl", CLI_SWITCH_FLAG, OPT(nossl), "plain HTTP to the host (xvm+tcp://)" },
+	{ "--ca", CLI_SWITCH_VALUE, OPT(ca), "trust this CA or certificate file for the host's TLS" },
 	{ "--minimal", CLI_SWITCH_FLAG, OPT(minimal), "print only the values, comma-separated" },
 	{ "--json", CLI_SWITCH_FLAG, OPT(json), "print records and results as JSON" },
 	{ "--multiple", CLI_SWITCH_FLAG, OPT(multiple), "let a selector match several objects" },
@@ -27,7 +34,7 @@ const struct cli_switch *cli_switch_lookup(const char *name)
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -50,13 +57,13 @@ static int add_param(struct cli_args *a, const char *arg, char *err, size_t errl
 {
 	const char *eq = strchr(arg, '=');
 	if (!eq)
-		return fail(err, errlen, "expected name=value, got '%s'", arg);
+		return cli_errf(err, errlen, "expected name=value, got '%s'", arg);
 	const char *colon = memchr(arg, ':', (size_t)(eq - arg));
 	const char *name_end = colon ? colon : eq;
 	if (name_end == arg)
-		return fail(err, errlen, "missing parameter name in '%s'", arg);
+		return cli_errf(err, errlen, "missing parameter name in '%s'", arg);
 	if (colon && colon + 1 == eq)
-		return fail(err, errlen, "missing map key in '%s' (expected name:key=value)", arg);
+		return cli_errf(err, errlen, "missing map key in '%s' (expected name:key=value)", arg);
 
 	struct cli_param p = {
 		.name = strndup(arg, (size_t)(name_end - arg)),
@@ -66,14 +73,14 @@ static int add_param(struct cli_args *a, const char *arg, char *err, size_t errl
 	for (size_t i = 0; i < a->nparams; i++)
 		if (same_param(&a->params[i], p.name, p.key)) {
 			free(p.name), free(p.key), free(p.value);
-			return fail(err, errlen, "parameter '%.*s' given twice", (int)(eq - arg), arg);
+			return cli_errf(err, errlen, "parameter '%.*s' given twice", (int)(eq - arg), arg);
 		}
 	struct cli_param *n = realloc(a->params, (a->nparams + 1) * sizeof(*n));
 	if (!n || !p.name || !p.value || (colon && !p.key)) {
 		free(p.name), free(p.key), free(p.value);
 		if (n)
 			a->params = n;
-		return fail(err, errlen, "out of memory");
+		return cli_errf(err, errlen, "out of memory");
 	}
 	a->params = n;
 	a->params[a->nparams++] = p;
@@ -84,10 +91,10 @@ static int add_word(struct cli_args *a, const char *arg, char *err, size_t errle
 {
 	char **n = realloc(a->words, (a->nwords + 1) * sizeof(*n));
 	if (!n)
-		return fail(err, errlen, "out of memory");
+		return cli_errf(err, errlen, "out of memory");
 	a->words = n;
 	if (!(a->words[a->nwords] = strdup(arg)))
-		return fail(err, errlen, "out of memory");
+		return cli_errf(err, errlen, "out of memory");
 	a->nwords++;
 	return 0;
 }
@@ -100,20 +107,20 @@ static int parse(int argc, char *const *argv, struct cli_args *a, char *err, siz
 			/* Parameters always start with a name, so a leading '-' is a switch. */
 			const struct cli_switch *s = cli_switch_lookup(arg);
 			if (!s)
-				return fail(err, errlen, "unknown switch '%s'", arg);
+				return cli_errf(err, errlen, "unknown switch '%s'", arg);
 			char *field = (char *)&a->opts + s->offset;
 			if (s->kind == CLI_SWITCH_FLAG) {
 				*(bool *)field = true;
 			} else {
 				if (i + 1 >= argc)
-					return fail(err, errlen, "switch '%s' needs a value", arg);
+					return cli_errf(err, errlen, "switch '%s' needs a value", arg);
 				*(const char **)field = argv[++i];
 			}
 		} else if (!a->command) {
 			if (strchr(arg, '='))
-				return fail(err, errlen, "expected a command before '%s'", arg);
+				return cli_errf(err, errlen, "expected a command before '%s'", arg);
 			if (!(a->command = strdup(arg)))
-				return fail(err, errlen, "out of memory");
+				return cli_errf(err, errlen, "out of memory");
 		} else if (strchr(arg, '=')) {
 			if (add_param(a, arg, err, errlen) < 0)
 				return -1;

@@ -11,6 +11,14 @@
 
 struct cli_options {
 	const char *uri;   /* -c URI */
+	/* xe's switches for a remote host (see target.h) */
+	const char *server;        /* -s HOST */
+	const char *port;          /* -p PORT */
+	const char *user;          /* -u USER */
+	const char *password;      /* -pw PASSWORD */
+	const char *password_file; /* -pwf FILE */
+	const char *ca;            /* --ca FILE */
+	bool nossl;                /* --nossl */
 	bool minimal;      /* --minimal */
 	bool json;         /* --json */
 	bool multiple;     /* --multiple */
@@ -53,6 +61,9 @@ struct cli_args {
  */
 int cli_args_parse(int argc, char *const *argv, struct cli_args *out, char *err, size_t errlen);
 void cli_args_clear(struct cli_args *a);
+
+/* Formats a one-line message into err; returns -1 (for `return cli_errf(...)`). */
+int cli_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The plain `name=value` parameter called name (no map key), or NULL. */
 const struct cli_param *cli_args_get(const struct cli_args *a, const char *name);

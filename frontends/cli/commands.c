@@ -97,6 +97,15 @@ const struct cli_command cli_commands[] = {
 	LIST_COMMAND("task-list", "task", "uuid,name-label,name-description,status,progress", NULL,
 		     "the tasks"),
 	PARAM_COMMANDS("task", "task", "a task"),
+
+	{ "token-create", NULL, P("user"), P("name-label"), 0, NULL, NULL,
+	  "Create an API token for USER, to pass as the password when logging in to xvmd; "
+	  "prints the secret, which is shown only once.",
+	  NULL, cli_run_token_create, NULL },
+	{ "token-list", NULL, NONE, NONE, 0, NULL, NULL, "List the API tokens (not their secrets).",
+	  NULL, cli_run_token_list, NULL },
+	{ "token-destroy", NULL, P("uuid"), NONE, 0, NULL, NULL, "Revoke an API token.",
+	  NULL, cli_run_token_destroy, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 };
 

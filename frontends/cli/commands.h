@@ -126,3 +126,7 @@ extern const struct cli_vm_op cli_vm_start, cli_vm_shutdown, cli_vm_reboot, cli_
 int cli_check_vm_vcpu_hotplug(struct cli_ctx *ctx);
 int cli_check_vm_memory_target(struct cli_ctx *ctx);
 int cli_run_console(struct cli_ctx *ctx);
+
+int cli_run_token_create(struct cli_ctx *ctx);
+int cli_run_token_list(struct cli_ctx *ctx);
+int cli_run_token_destroy(struct cli_ctx *ctx);

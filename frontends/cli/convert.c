@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "args.h"
+
 /* XenAPI names are short; anything longer matches no field. */
 #define NAME_MAX_LEN 128
 
@@ -39,14 +41,6 @@ bool cli_field_is_memory(const struct xvm_field_info *f)
 	return f->type == XVM_TYPE_INT && strncmp(f->name, "memory", 6) == 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int parse_int(const char *text, int64_t *out)
 {
@@ -119,7 +113,7 @@ static int convert_enum(const char *const *values, const char *text, struct json
 		size_t l = strlen(list);
 		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", values[i]);
 	}
-	return fail(err, errlen, "'%s' is not a valid value for %s (expected one of: %s)", text, field, list);
+	return cli_errf(err, errlen, "'%s' is not a valid value for %s (expected one of: %s)", text, field, list);
 }
 
 /* A scalar of type t (also a set's element type). */
@@ -135,10 +129,10 @@ static int convert_scalar(const struct xvm_field_info *f, enum xvm_type t, const
 		int64_t v;
 		if (cli_field_is_memory(f)) {
 			if (cli_parse_memory(text, &v) < 0)
-				return fail(err, errlen, "'%s' is not a size for %s (bytes, or a number with KiB, MiB, GiB or TiB)",
+				return cli_errf(err, errlen, "'%s' is not a size for %s (bytes, or a number with KiB, MiB, GiB or TiB)",
 					    text, name);
 		} else if (parse_int(text, &v) < 0) {
-			return fail(err, errlen, "'%s' is not an integer (%s)", text, name);
+			return cli_errf(err, errlen, "'%s' is not an integer (%s)", text, name);
 		}
 		*out = json_object_new_int64(v);
 		return 0;
@@ -148,20 +142,20 @@ static int convert_scalar(const struct xvm_field_info *f, enum xvm_type t, const
 		errno = 0;
 		double v = strtod(text, &end);
 		if (errno || end == text || *end || !isfinite(v))
-			return fail(err, errlen, "'%s' is not a number (%s)", text, name);
+			return cli_errf(err, errlen, "'%s' is not a number (%s)", text, name);
 		*out = json_object_new_double(v);
 		return 0;
 	}
 	case XVM_TYPE_BOOL: {
 		bool v;
 		if (cli_parse_bool(text, &v) < 0)
-			return fail(err, errlen, "'%s' is not true or false (%s)", text, name);
+			return cli_errf(err, errlen, "'%s' is not true or false (%s)", text, name);
 		*out = json_object_new_boolean(v);
 		return 0;
 	}
 	case XVM_TYPE_DATETIME:
 		if (!is_datetime(text))
-			return fail(err, errlen, "'%s' is not a date and time like 20260131T12:00:00Z (%s)", text, name);
+			return cli_errf(err, errlen, "'%s' is not a date and time like 20260131T12:00:00Z (%s)", text, name);
 		*out = json_object_new_string(text);
 		return 0;
 	case XVM_TYPE_ENUM:
@@ -170,7 +164,7 @@ static int convert_scalar(const struct xvm_field_info *f, enum xvm_type t, const
 	case XVM_TYPE_MAP:
 		break;
 	}
-	return fail(err, errlen, "%s cannot hold a nested collection", name);
+	return cli_errf(err, errlen, "%s cannot hold a nested collection", name);
 }
 
 static int convert_set(const struct xvm_field_info *f, const char *text, struct json_object **out,
@@ -181,7 +175,7 @@ static int convert_set(const struct xvm_field_info *f, const char *text, struct 
 	if (!arr || !copy) {
 		json_object_put(arr);
 		free(copy);
-		return fail(err, errlen, "out of memory");
+		return cli_errf(err, errlen, "out of memory");
 	}
 	/* An empty text is the empty set. */
 	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
@@ -206,7 +200,7 @@ int cli_convert_value(const struct xvm_field_info *f, const char *text, struct j
 	if (f->type == XVM_TYPE_SET)
 		r = convert_set(f, text, out, name, err, errlen);
 	else if (f->type == XVM_TYPE_MAP)
-		r = fail(err, errlen, "%s is a map: give one key at a time as %s:KEY=VALUE", name, name);
+		r = cli_errf(err, errlen, "%s is a map: give one key at a time as %s:KEY=VALUE", name, name);
 	else
 		r = convert_scalar(f, f->type, text, out, name, err, errlen);
 	free(name);

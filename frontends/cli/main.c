@@ -7,14 +7,21 @@
 #include "commands.h"
 #include "refcache.h"
 #include "select.h"
+#include "target.h"
 
 static int run(struct cli_ctx *ctx)
 {
 	int r = cli_prepare(ctx);
 	if (r || (ctx->cmd->flags & CLI_CMD_OFFLINE))
 		return r ? r : ctx->cmd->run(ctx);
-	/* NULL: the library applies $XVM_URI, else its default. */
-	if (xvm_connect(ctx->args->opts.uri, 0, &ctx->conn) < 0)
+	struct cli_target t;
+	char err[512];
+	if (cli_target_resolve(&ctx->args->opts, &t, err, sizeof(err)) < 0)
+		return cli_usage(ctx, "%s", err);
+	/* A NULL URI: the library applies $XVM_URI, else its default. */
+	r = xvm_connect_auth(t.uri, t.user, t.password, 0, &ctx->conn);
+	cli_target_clear(&t);
+	if (r < 0)
 		return cli_api_error();
 	if (!(ctx->refs = cli_refcache_new(ctx->conn)))
 		r = cli_fail("out of memory");

@@ -2,9 +2,13 @@
 /*
  * Connections. Every other call takes one.
  *
- *   local:///PATH   the embedded engine on the real hypervisor, state in PATH
- *   sim:///PATH     the embedded engine on the simulated hypervisor
- *   NULL            $XVM_URI, else local:///var/lib/xvm
+ *   local:///PATH          the embedded engine on the real hypervisor, state in PATH
+ *   sim:///PATH            the embedded engine on the simulated hypervisor
+ *   xvm://HOST[:PORT]      a remote xvmd over HTTPS (port 443); ?ca=FILE trusts
+ *                          that CA or certificate, ?no_verify=1 skips the check
+ *   xvm+tcp://HOST[:PORT]  a remote xvmd over plain HTTP (port 80)
+ *   xvm+unix:///PATH       xvmd's unix socket (root logs in without a password)
+ *   NULL                   $XVM_URI, else local:///var/lib/xvm
  *
  * A connection may be used from several threads at once.
  */
@@ -18,6 +22,15 @@ typedef struct xvm_conn xvm_conn;
 
 /* flags: none defined yet; unknown bits fail with INVALID_VALUE. */
 int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret);
+
+/*
+ * xvm_connect with credentials for a remote daemon (XenAPI's
+ * session.login_with_password): a user and a password, or an API token as
+ * the password. NULL user: root; NULL password: "". A local URI takes
+ * neither (INVALID_VALUE). A refused login fails with
+ * SESSION_AUTHENTICATION_FAILED, an unreachable daemon with CONNECTION_FAILED.
+ */
+int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret);
 
 /* Closes the connection; accepts NULL; returns NULL. Running VMs keep running. */
 xvm_conn *xvm_disconnect(xvm_conn *conn);

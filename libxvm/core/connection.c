@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Connections: parsing the URI and routing calls to the engine behind it. */
+/* Connections: parsing the URI and routing calls to the backend behind it. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conn_backend.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/methods.h"
 #include "lifecycle/reconcile.h"
+#include "remote/client.h"
 #include "xvm/xvm.h"
 
 #define DEFAULT_URI "local:///var/lib/xvm"
 
 struct xvm_conn {
 	char *uri;
-	struct engine *engine;
+	const struct conn_backend *backend;
+	void *impl;
 };
 
 static const struct {
@@ -22,6 +25,40 @@ static const struct {
 } local_schemes[] = {
 	{ "local://", "qemu" },
 	{ "sim://", "sim" },
+};
+
+static int local_call(void *impl, const char *method, struct json_object *args, struct json_object **result)
+{
+	struct engine *e = impl;
+	/* What guests did on their own since the last call shows in this one. */
+	int r = engine_sync_domains(e);
+	if (r < 0)
+		return r;
+	struct json_object *out = NULL;
+	if ((r = methods_dispatch(e, method, args, &out)) < 0)
+		return r;
+	if (result)
+		*result = out;
+	else
+		json_object_put(out);
+	return 0;
+}
+
+static int local_list_methods(void *impl, struct json_object **ret)
+{
+	*ret = methods_list();
+	return 0;
+}
+
+static void local_close(void *impl)
+{
+	engine_close(impl);
+}
+
+static const struct conn_backend local_backend = {
+	.call = local_call,
+	.list_methods = local_list_methods,
+	.close = local_close,
 };
 
 static int open_local(const char *uri, xvm_conn *conn)
@@ -36,13 +73,20 @@ static int open_local(const char *uri, xvm_conn *conn)
 			return ERR1(XVM_ERR_URI_INVALID, uri,
 				    "'%s' is not a valid URI: write %s/ABSOLUTE/PATH (no host part)", uri,
 				    local_schemes[i].scheme);
-		return engine_open(local_schemes[i].backend, path, &conn->engine);
+		struct engine *e;
+		int r = engine_open(local_schemes[i].backend, path, &e);
+		if (r < 0)
+			return r;
+		conn->backend = &local_backend;
+		conn->impl = e;
+		return 0;
 	}
 	return ERR1(XVM_ERR_URI_INVALID, uri,
-		    "unknown connection URI '%s': use local:///PATH or sim:///PATH", uri);
+		    "unknown connection URI '%s': use local:///PATH, sim:///PATH, xvm://HOST[:PORT], "
+		    "xvm+tcp://HOST[:PORT] or xvm+unix:///PATH", uri);
 }
 
-int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret)
+int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret)
 {
 	error_clear();
 	if (flags)
@@ -56,7 +100,15 @@ int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret)
 		free(c);
 		return error_oom();
 	}
-	int r = open_local(uri, c);
+	int r;
+	if (remote_uri_scheme(uri)) {
+		r = remote_open(uri, user, password, &c->impl);
+		c->backend = &remote_backend;
+	} else if (user || password) {
+		r = ERR1(XVM_ERR_INVALID_VALUE, uri, "%s is a local connection: it takes no user or password", uri);
+	} else {
+		r = open_local(uri, c);
+	}
 	if (r < 0) {
 		free(c->uri);
 		free(c);
@@ -66,11 +118,16 @@ int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret)
 	return 0;
 }
 
+int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret)
+{
+	return xvm_connect_auth(uri, NULL, NULL, flags, ret);
+}
+
 xvm_conn *xvm_disconnect(xvm_conn *c)
 {
 	if (!c)
 		return NULL;
-	engine_close(c->engine);
+	c->backend->close(c->impl);
 	free(c->uri);
 	free(c);
 	return NULL;
@@ -86,24 +143,11 @@ int xvm_call(xvm_conn *c, const char *method, struct json_object *args, struct j
 	error_clear();
 	if (!c || !method)
 		return ERR0(XVM_ERR_INVALID_VALUE, "xvm_call needs a connection and a method name");
-	/* What guests did on their own since the last call shows in this one. */
-	int r = engine_sync_domains(c->engine);
-	if (r < 0)
-		return r;
-	struct json_object *out = NULL;
-	r = methods_dispatch(c->engine, method, args, &out);
-	if (r < 0)
-		return r;
-	if (result)
-		*result = out;
-	else
-		json_object_put(out);
-	return 0;
+	return c->backend->call(c->impl, method, args, result);
 }
 
 int xvm_list_methods(xvm_conn *c, struct json_object **ret)
 {
 	error_clear();
-	*ret = methods_list();
-	return 0;
+	return c->backend->list_methods(c->impl, ret);
 }

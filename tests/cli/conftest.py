@@ -3,8 +3,12 @@
 import json
 import os
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from xvmd import Xvmd  # noqa: E402
 
 XVM = os.environ.get("XVM_CLI")
 
@@ -17,10 +21,12 @@ class Xvm:
         self.uri = "sim://" + str(state_dir)
         self.env = dict(os.environ, XVM_URI=self.uri)
         self.env.pop("XVM_HC_FAULT", None)
+        self.remote = []   # switches that send the command to an xvmd
 
     def run(self, *args, env=None, stdin=subprocess.DEVNULL):
         e = dict(self.env, **(env or {}))
-        return subprocess.run([XVM, *args], env=e, stdin=stdin, capture_output=True, text=True, timeout=60)
+        return subprocess.run([XVM, *self.remote, *args], env=e, stdin=stdin, capture_output=True, text=True,
+                              timeout=60)
 
     def ok(self, *args, **kw):
         """Runs a command that must succeed; returns its stdout, stripped."""
@@ -56,7 +62,29 @@ class Xvm:
         return (self.records("vm-list", "params=all"), self.records("template-list", "params=all"))
 
 
-@pytest.fixture
-def xvm(tmp_path):
+def through_daemon(x, tmp_path):
+    """Sends x's commands to an xvmd serving x's state: `-s 127.0.0.1 -p PORT
+    --nossl -u root -pw TOKEN`, as an xe user would."""
+    token = x.ok("token-create", "user=root")
+    d = Xvmd(tmp_path / "xvmd", {"state_dir": str(x.state_dir)}).start()
+    x.remote = ["-s", "127.0.0.1", "-p", str(d.port), "--nossl", "-u", "root", "-pw", token]
+    return d
+
+
+@pytest.fixture(params=["local", "remote"])
+def xvm(request, tmp_path):
+    """The CLI on a fresh state dir, in-process (local) and through xvmd
+    (remote): every test shows the two do the same."""
     assert XVM, "XVM_CLI must name the built xvm binary (meson test sets it)"
-    return Xvm(tmp_path)
+    x = Xvm(tmp_path / "state")
+    x.state_dir.mkdir()
+    if request.param == "remote" and request.node.get_closest_marker("local_only"):
+        pytest.skip(request.node.get_closest_marker("local_only").args[0])
+    d = through_daemon(x, tmp_path) if request.param == "remote" else None
+    yield x
+    if d:
+        d.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "local_only(why): the test needs the CLI's own process or state dir")

@@ -4,9 +4,14 @@ import os
 import shlex
 import subprocess
 
+import pytest
+
 from conftest import XVM
 
 SCRIPT = os.environ.get("XVM_CLI_COMPLETION")
+
+
+pytestmark = pytest.mark.local_only("completion connects with the words it completes")
 
 
 def complete(xvm, *words):

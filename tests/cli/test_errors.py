@@ -2,6 +2,8 @@
 """Bad input and failures: each gives a clear error, the right exit code, and changes nothing."""
 import hashlib
 
+import pytest
+
 
 def test_unknown_parameter(xvm):
     uuid = xvm.install("x")
@@ -40,6 +42,7 @@ def test_api_error_format(xvm):
     assert p.stdout == ""
 
 
+@pytest.mark.local_only("the daemon opened the state file before the test could spoil it")
 def test_state_file_that_is_not_a_database(xvm):
     junk = b"this is not a database\n" * 100
     db = xvm.state_dir / "xvm.db"
@@ -50,6 +53,7 @@ def test_state_file_that_is_not_a_database(xvm):
     assert hashlib.sha256(db.read_bytes()).digest() == hashlib.sha256(junk).digest()
 
 
+@pytest.mark.local_only("XVM_HC_FAULT acts in the process that makes the hypercalls")
 def test_fault_injection_on_start_leaves_vm_halted(xvm):
     uuid = xvm.install("f")
     host = xvm.ok("host-list", "--minimal")

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """help, help --all, help COMMAND, and usage errors that never touch the state."""
+import pytest
+
+pytestmark = pytest.mark.local_only("help and usage errors are offline: no daemon is involved")
 
 
 def test_help_lists_commands(xvm):
