@@ -82,47 +82,72 @@ static int image_size(struct sr_handle *sr, const char *name, uint64_t *size, ch
 	return 0;
 }
 
-/* Whether `name` is some qcow2 image's backing file; names[]: the directory. */
-static bool is_backing(char **backings, size_t n, const char *name)
+/* The directory as one read: each file's name and, for qcow2 images, its backing file. */
+struct tree {
+	char **names;
+	char **backings;  /* parallel to names; NULL where none */
+	size_t n;
+};
+
+static void tree_free(struct tree *t)
 {
-	for (size_t k = 0; k < n; k++)
-		if (backings[k] && strcmp(backings[k], name) == 0)
+	free_names(t->names, t->n);
+	free_names(t->backings, t->n);
+	memset(t, 0, sizeof(*t));
+}
+
+static int tree_read(struct sr_handle *sr, struct tree *t)
+{
+	memset(t, 0, sizeof(*t));
+	int r = list(sr, &t->names, &t->n);
+	if (r < 0)
+		return r;
+	if (!(t->backings = calloc(t->n ? t->n : 1, sizeof(*t->backings)))) {
+		free_names(t->names, t->n);
+		return error_oom();
+	}
+	for (size_t k = 0; k < t->n; k++) {
+		char backing[256];
+		uint64_t size;
+		const char *f = format_of(t->names[k]);
+		if (f && strcmp(f, "qcow2") == 0 && !ends_with(t->names[k], TMP_SUFFIX) &&
+		    image_size(sr, t->names[k], &size, backing) == 0 && *backing)
+			t->backings[k] = strdup(backing);
+		error_clear();
+	}
+	return 0;
+}
+
+/* Whether some image other than `except` (may be NULL) is built on `name`. */
+static bool tree_is_backing(const struct tree *t, const char *name, const char *except)
+{
+	for (size_t k = 0; k < t->n; k++)
+		if (t->backings[k] && strcmp(t->backings[k], name) == 0 && (!except || strcmp(t->names[k], except) != 0))
 			return true;
 	return false;
 }
 
-/* Deletes bases no image uses any more, and what crashed operations left. */
+static bool is_base_name(const char *name)
+{
+	return strncmp(name, BASE_PREFIX, strlen(BASE_PREFIX)) == 0 && format_of(name);
+}
+
+/* Deletes shared bases no image uses any more, and the temporary files
+ * of operations a crash cut short. */
 static int collect_garbage(struct sr_handle *sr)
 {
 	struct imagedir *d = dir_of(sr);
 	for (;;) {
-		char **names;
-		size_t n;
-		int r = list(sr, &names, &n);
+		struct tree t;
+		int r = tree_read(sr, &t);
 		if (r < 0)
 			return r;
-		char **backings = calloc(n ? n : 1, sizeof(*backings));
-		if (!backings) {
-			free_names(names, n);
-			return error_oom();
-		}
-		for (size_t k = 0; k < n; k++) {
-			char backing[256];
-			uint64_t size;
-			if (format_of(names[k]) && strcmp(format_of(names[k]), "qcow2") == 0 &&
-			    image_size(sr, names[k], &size, backing) == 0 && *backing)
-				backings[k] = strdup(backing);
-			error_clear();
-		}
 		bool removed = false;
-		for (size_t i = 0; i < n; i++) {
-			bool base = strncmp(names[i], BASE_PREFIX, strlen(BASE_PREFIX)) == 0 && format_of(names[i]);
-			if ((ends_with(names[i], TMP_SUFFIX) || (base && !is_backing(backings, n, names[i]))) &&
-			    d->ops->unlink(d->ctx, names[i]) == 0)
+		for (size_t i = 0; i < t.n; i++)
+			if ((ends_with(t.names[i], TMP_SUFFIX) || (is_base_name(t.names[i]) && !tree_is_backing(&t, t.names[i], NULL))) &&
+			    d->ops->unlink(d->ctx, t.names[i]) == 0)
 				removed = true;
-		}
-		free_names(backings, n);
-		free_names(names, n);
+		tree_free(&t);
 		/* Removing a base may free the one below it. */
 		if (!removed)
 			return 0;
@@ -136,14 +161,15 @@ int imagedir_space(struct sr_handle *sr, struct sr_space *ret)
 	return r < 0 ? backend_failure(sr, "measure", "the directory", r) : 0;
 }
 
-/* A leaf's volume: "<uuid>.qcow2" names its VDI; other image names are introduced with a new identity. */
+/* A leaf's volume: "<uuid>.qcow2" (or "<uuid>.<tag>.qcow2" after a live
+ * snapshot) names its VDI; other names are introduced with a new identity. */
 static int leaf_volume(struct sr_handle *sr, const char *name, struct sr_volume *v)
 {
 	struct imagedir *d = dir_of(sr);
 	memset(v, 0, sizeof(*v));
 	snprintf(v->location, sizeof(v->location), "%s", name);
 	snprintf(v->format, sizeof(v->format), "%s", format_of(name));
-	size_t stem = strlen(name) - strlen(v->format) - 1;
+	size_t stem = strcspn(name, ".");
 	if (stem == XVM_UUID_BUFLEN - 1) {
 		memcpy(v->vdi_uuid, name, stem);
 		v->vdi_uuid[stem] = 0;
@@ -163,24 +189,24 @@ static int leaf_volume(struct sr_handle *sr, const char *name, struct sr_volume 
 
 int imagedir_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
 {
+	struct tree t;
 	int r = collect_garbage(sr);
-	char **names;
-	size_t n;
-	if (r < 0 || (r = list(sr, &names, &n)) < 0)
+	if (r < 0 || (r = tree_read(sr, &t)) < 0)
 		return r;
-	struct sr_volume *vols = calloc(n ? n : 1, sizeof(*vols));
+	struct sr_volume *vols = calloc(t.n ? t.n : 1, sizeof(*vols));
 	size_t nv = 0;
 	if (!vols)
 		r = error_oom();
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (!format_of(names[i]) || strncmp(names[i], BASE_PREFIX, strlen(BASE_PREFIX)) == 0)
+	for (size_t i = 0; r == 0 && i < t.n; i++) {
+		/* An image others are built on is part of their chains, not a disk of its own. */
+		if (!format_of(t.names[i]) || is_base_name(t.names[i]) || tree_is_backing(&t, t.names[i], NULL))
 			continue;
 		/* An unreadable image is left out, as if missing, not a failed scan. */
-		if (leaf_volume(sr, names[i], &vols[nv]) == 0)
+		if (leaf_volume(sr, t.names[i], &vols[nv]) == 0)
 			nv++;
 		error_clear();
 	}
-	free_names(names, n);
+	tree_free(&t);
 	if (r < 0) {
 		free(vols);
 		return r;
@@ -253,10 +279,35 @@ int imagedir_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t siz
 int imagedir_vdi_delete(struct sr_handle *sr, const char *location)
 {
 	struct imagedir *d = dir_of(sr);
-	int r = d->ops->unlink(d->ctx, location);
-	if (r < 0 && r != -ENOENT)
-		return backend_failure(sr, "delete", location, r);
-	return collect_garbage(sr);
+	struct tree t;
+	int r = tree_read(sr, &t);
+	if (r < 0)
+		return r;
+	char name[256];
+	snprintf(name, sizeof(name), "%s", location);
+	/* The leaf, then each image below it that nothing else is built on. */
+	for (bool leaf = true; *name; leaf = false) {
+		if (!leaf && tree_is_backing(&t, name, NULL))
+			break;
+		char below[256] = "";
+		for (size_t k = 0; k < t.n; k++)
+			if (strcmp(t.names[k], name) == 0 && t.backings[k])
+				snprintf(below, sizeof(below), "%s", t.backings[k]);
+		if ((r = d->ops->unlink(d->ctx, name)) < 0 && r != -ENOENT) {
+			r = backend_failure(sr, "delete", name, r);
+			break;
+		}
+		r = 0;
+		/* What is deleted no longer holds up the image below it. */
+		for (size_t k = 0; k < t.n; k++)
+			if (strcmp(t.names[k], name) == 0) {
+				free(t.backings[k]);
+				t.backings[k] = NULL;
+			}
+		snprintf(name, sizeof(name), "%s", below);
+	}
+	tree_free(&t);
+	return r;
 }
 
 int imagedir_vdi_resize(struct sr_handle *sr, const char *location, uint64_t size)
@@ -273,47 +324,62 @@ int imagedir_vdi_resize(struct sr_handle *sr, const char *location, uint64_t siz
 			    (char *)NULL);
 }
 
-int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *new_uuid,
-		       const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret)
+/* Where the source's content goes when nothing runs on it: a second name,
+ * the shared base, under a new empty top of the source's own name (a raw
+ * source's top becomes qcow2). *base gets the base's name. */
+static int split_at_rest(struct sr_handle *sr, const char *location, const char *format, uint64_t size,
+			 char base[SR_LOCATION_MAX], char top[SR_LOCATION_MAX])
 {
 	struct imagedir *d = dir_of(sr);
-	const char *format = format_of(location);
-	uint64_t size;
-	char backing[256];
-	int r = image_size(sr, location, &size, backing);
-	if (r < 0)
-		return r;
-
-	/* The source's content gets a second name, the shared base... */
-	char base_uuid[XVM_UUID_BUFLEN], base[SR_LOCATION_MAX], top[SR_LOCATION_MAX], path[XVM_HC_PATH_MAX];
+	char base_uuid[XVM_UUID_BUFLEN];
 	uuid_generate_str(base_uuid);
-	snprintf(base, sizeof(base), BASE_PREFIX "%s.%s", base_uuid, format);
-	if ((r = d->ops->link(d->ctx, location, base)) < 0)
+	snprintf(base, SR_LOCATION_MAX, BASE_PREFIX "%s.%s", base_uuid, format);
+	int r = d->ops->link(d->ctx, location, base);
+	if (r < 0)
 		return backend_failure(sr, "link", location, r);
-	/* ...and the source a new empty top over it; a raw source's becomes qcow2. */
-	snprintf(top, sizeof(top), "%.*s.qcow2", (int)(strlen(location) - strlen(format) - 1), location);
+	snprintf(top, SR_LOCATION_MAX, "%.*s.qcow2", (int)(strlen(location) - strlen(format) - 1), location);
 	if ((r = create_image(sr, top, "qcow2", size, base, format)) < 0) {
 		d->ops->unlink(d->ctx, base);
 		return r;
 	}
-	if (live) {
-		d->ops->path(d->ctx, top, path);
-		if ((r = live->fn(live->ctx, path, "qcow2")) < 0) {
-			/* The guest still writes to the old file: give it its name back. */
-			if (strcmp(top, location) == 0)
-				d->ops->rename(d->ctx, base, location);
-			else {
-				d->ops->unlink(d->ctx, top);
-				d->ops->unlink(d->ctx, base);
-			}
-			return r;
-		}
-	}
 	if (strcmp(top, location) != 0)
 		d->ops->unlink(d->ctx, location);
-	if ((r = leaf_volume(sr, top, src_after)) < 0)
-		return r;
+	return 0;
+}
 
+/* The same for a running guest: its image stays where it is, the guest
+ * cannot follow a rename, so it becomes the base as it is and the guest
+ * moves onto a new top "<uuid>.<tag>.qcow2" beside it. */
+static int split_live(struct sr_handle *sr, const char *location, const char *format, uint64_t size,
+		      const struct sr_live_switch *live, char base[SR_LOCATION_MAX], char top[SR_LOCATION_MAX])
+{
+	struct imagedir *d = dir_of(sr);
+	char tag[XVM_UUID_BUFLEN], path[XVM_HC_PATH_MAX];
+	uuid_generate_str(tag);
+	snprintf(top, SR_LOCATION_MAX, "%.*s.%.8s.qcow2", (int)strcspn(location, "."), location, tag);
+	snprintf(base, SR_LOCATION_MAX, "%s", location);
+	int r = create_image(sr, top, "qcow2", size, location, format);
+	if (r < 0)
+		return r;
+	d->ops->path(d->ctx, top, path);
+	if ((r = live->fn(live->ctx, path, "qcow2")) < 0)
+		d->ops->unlink(d->ctx, top);
+	return r;
+}
+
+int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *new_uuid,
+		       const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret)
+{
+	const char *format = format_of(location);
+	uint64_t size;
+	char backing[256], base[SR_LOCATION_MAX], top[SR_LOCATION_MAX];
+	int r = image_size(sr, location, &size, backing);
+	if (r < 0)
+		return r;
+	r = live ? split_live(sr, location, format, size, live, base, top)
+		 : split_at_rest(sr, location, format, size, base, top);
+	if (r < 0 || (r = leaf_volume(sr, top, src_after)) < 0)
+		return r;
 	char name[SR_LOCATION_MAX];
 	leaf_name(name, new_uuid, "qcow2");
 	if ((r = create_image(sr, name, "qcow2", size, base, format)) < 0)

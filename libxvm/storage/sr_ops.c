@@ -45,10 +45,17 @@ static int refs_of(struct engine *e, const struct class_def *c, const char *fiel
 
 /* --- records from volumes ---------------------------------------------------- */
 
-static const struct sr_volume *find_volume(const struct sr_volume *vols, size_t n, const char *location)
+/* The volume of a VDI record: at its location, or else one that carries its
+ * identity (an operation that moved the volume, such as a live snapshot,
+ * was cut short before recording the new location). */
+static const struct sr_volume *find_volume(const struct sr_volume *vols, size_t n, const char *location,
+					   const char *uuid)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(vols[i].location, location) == 0)
+			return &vols[i];
+	for (size_t i = 0; *uuid && i < n; i++)
+		if (strcmp(vols[i].vdi_uuid, uuid) == 0)
 			return &vols[i];
 	return NULL;
 }
@@ -162,18 +169,21 @@ int storage_sync_volumes(struct engine *e, struct sr_handle *sr, const struct sr
 		json_object_put(vdis);
 		return error_oom();
 	}
-	static const char *const fields[] = { "location", NULL };
+	static const char *const fields[] = { "location", "uuid", NULL };
 	FOR_EACH_REF(vdis, i, vdi) {
 		if (r < 0)
 			break;
 		struct json_object *rec;
 		if ((r = rec_read_fields(e, &class_vdi, vdi, fields, &rec)) < 0)
 			break;
-		const struct sr_volume *v = find_volume(vols, n, rec_str(rec, "location"));
+		const struct sr_volume *v = find_volume(vols, n, rec_str(rec, "location"), rec_str(rec, "uuid"));
+		if (v && known[v - vols])
+			v = NULL;
 		if (v) {
 			known[v - vols] = true;
 			struct json_object *ch = json_object_new_object();
 			volume_fields(ch, v);
+			json_object_object_add(ch, "location", json_object_new_string(v->location));
 			r = rec_update(e, &class_vdi, vdi, ch);
 			json_object_put(ch);
 		} else {

@@ -351,6 +351,18 @@ int vdi_resize(struct engine *e, const char *ref, int64_t size)
 	return r;
 }
 
+/* The live half of a clone: the running guest moves onto the source's new top image. */
+static int switch_disk(void *ctx, const char *path, const char *format)
+{
+	struct vdi_op *op = ctx;
+	struct xvm_hc_disk_snapshot s = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op->domid,
+					  .position = op->position };
+	snprintf(s.overlay_path, sizeof(s.overlay_path), "%s", path);
+	snprintf(s.overlay_format, sizeof(s.overlay_format), "%s", format);
+	int r = xvm_hypercall(op->e->hv, XVM_HC_DISK_SNAPSHOT, &s);
+	return r < 0 ? engine_hv_error(op->e, r, "disk snapshot", op->vm) : 0;
+}
+
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
@@ -364,16 +376,13 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 		return r;
 	if (!(op.sr.drv->caps & SR_CAP_VDI_CLONE))
 		return vdi_op_fail(&op, not_supported(&op.sr, snapshot ? "snapshot disks" : "clone disks"));
-	/* The hypervisor can switch a running guest onto a new top image
-	 * (DISK_SNAPSHOT), but the file SR's chain does not name it yet. */
-	if (op.vm_rw)
-		return vdi_op_fail(&op, ERR2(XVM_ERR_VDI_IN_USE, ref, op.vm,
-					     "VDI %s is written by running VM %s: shut it down to %s the disk",
-					     label(&op), op.vm, snapshot ? "snapshot" : "clone"));
 	char uuid[XVM_UUID_BUFLEN], new_ref[XVM_REF_BUFLEN];
 	uuid_generate_str(uuid);
+	/* A guest that writes to the disk moves onto a new top image at the instant of the copy. */
+	struct sr_live_switch live = { switch_disk, &op };
 	struct sr_volume src_after, vol;
-	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, NULL, &src_after, &vol)) < 0)
+	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, op.vm_rw ? &live : NULL,
+				      &src_after, &vol)) < 0)
 		return vdi_op_fail(&op, r);
 
 	struct json_object *src = json_object_new_object(), *sm, *fields = json_object_new_object(), *v;
