@@ -53,7 +53,12 @@ static long ms_since(const struct timespec *t0)
 	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret)
+struct child {
+	pid_t pid;
+	struct sink sinks[2]; /* stdout, stderr */
+};
+
+static int spawn(const char *const *argv, struct child *c)
 {
 	int outp[2], errp[2];
 	if (pipe2(outp, O_CLOEXEC) < 0)
@@ -74,8 +79,7 @@ int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret
 	/* Its own process group, so a time-out kills what it started too. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&attr, 0);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	int rc = posix_spawnp(&c->pid, argv[0], &fa, &attr, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(outp[1]);
@@ -85,38 +89,85 @@ int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret
 		close(errp[0]);
 		return -rc;
 	}
+	c->sinks[0] = (struct sink){ outp[0], NULL, 0 };
+	c->sinks[1] = (struct sink){ errp[0], NULL, 0 };
+	return 0;
+}
 
-	struct sink sinks[2] = { { outp[0], NULL, 0 }, { errp[0], NULL, 0 } };
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool timed_out = false;
-	while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
-		struct pollfd p[2] = { { sinks[0].fd, POLLIN, 0 }, { sinks[1].fd, POLLIN, 0 } };
-		long left = (long)timeout_s * 1000 - ms_since(&t0);
-		if (left <= 0) {
-			timed_out = true;
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++)
-			if (sinks[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				drain(&sinks[i]);
-	}
+static void finish(struct child *c, bool timed_out, struct run_result *ret)
+{
 	for (int i = 0; i < 2; i++)
-		if (sinks[i].fd >= 0)
-			close(sinks[i].fd);
+		if (c->sinks[i].fd >= 0)
+			close(c->sinks[i].fd);
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	ret->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	ret->timed_out = timed_out;
-	ret->out = sinks[0].buf ? sinks[0].buf : strdup("");
-	ret->err = sinks[1].buf ? sinks[1].buf : strdup("");
+	ret->out = c->sinks[0].buf ? c->sinks[0].buf : strdup("");
+	ret->err = c->sinks[1].buf ? c->sinks[1].buf : strdup("");
 	for (size_t n = strlen(ret->err); n && (ret->err[n - 1] == '\n' || ret->err[n - 1] == '\r'); n--)
 		ret->err[n - 1] = 0;
-	return 0;
+}
+
+int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, struct run_result *ret)
+{
+	struct child *c = calloc(n ? n : 1, sizeof(*c));
+	struct pollfd *p = calloc(2 * n + 1, sizeof(*p));
+	if (!c || !p) {
+		free(c);
+		free(p);
+		return -ENOMEM;
+	}
+	int r = 0;
+	size_t started = 0;
+	for (; started < n && r == 0; started++)
+		if ((r = spawn(argvs[started], &c[started])) < 0)
+			break;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool timed_out = false;
+	for (;;) {
+		size_t open_fds = 0;
+		for (size_t k = 0; k < started; k++)
+			for (int i = 0; i < 2; i++) {
+				p[2 * k + i] = (struct pollfd){ c[k].sinks[i].fd, POLLIN, 0 };
+				open_fds += c[k].sinks[i].fd >= 0;
+			}
+		if (!open_fds)
+			break;
+		long left = (long)timeout_s * 1000 - ms_since(&t0);
+		/* A tool that could not start makes the others pointless. */
+		if (left <= 0 || r < 0) {
+			timed_out = r == 0;
+			for (size_t k = 0; k < started; k++)
+				kill(-c[k].pid, SIGKILL);
+			break;
+		}
+		if (poll(p, 2 * started, (int)left) < 0 && errno != EINTR)
+			break;
+		for (size_t k = 0; k < started; k++)
+			for (int i = 0; i < 2; i++)
+				if (c[k].sinks[i].fd >= 0 && (p[2 * k + i].revents & (POLLIN | POLLHUP | POLLERR)))
+					drain(&c[k].sinks[i]);
+	}
+	for (size_t k = 0; k < started; k++) {
+		struct run_result res;
+		finish(&c[k], timed_out, &res);
+		if (r == 0)
+			ret[k] = res;
+		else
+			run_result_free(&res);
+	}
+	free(c);
+	free(p);
+	return r;
+}
+
+int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret)
+{
+	const char *const *argvs[] = { argv };
+	return run_tools(1, argvs, timeout_s, ret);
 }
 
 void run_result_free(struct run_result *r)

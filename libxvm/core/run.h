@@ -22,4 +22,8 @@ struct run_result {
 /* 0 when the tool ran (whatever its exit code), or a negative errno when it
  * could not be started. argv[0] is looked up in PATH. */
 int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret);
+/* Runs n tools at once (independent steps of one operation) and waits for
+ * all; ret[k] is argvs[k]'s. A tool that cannot start fails the call, and
+ * the others are killed. */
+int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, struct run_result *ret);
 void run_result_free(struct run_result *r);

@@ -221,43 +221,78 @@ static void leaf_name(char out[SR_LOCATION_MAX], const char *uuid, const char *f
 	snprintf(out, SR_LOCATION_MAX, "%s.%s", uuid, format);
 }
 
-/* Creates `name` through a temporary file, so that the name appears whole or not at all. */
-static int create_image(struct sr_handle *sr, const char *name, const char *format, uint64_t size,
-			const char *backing, const char *backing_format)
+/* An image to create: made under a temporary name, then renamed, so that
+ * the name appears whole or not at all. */
+struct new_image {
+	const char *name, *format, *backing, *backing_format;
+	uint64_t size;
+	char tmp[SR_LOCATION_MAX + 8];
+	char tmp_path[XVM_HC_PATH_MAX];
+	char bytes[24];
+	const char *args[16];
+};
+
+static void image_args(struct sr_handle *sr, struct new_image *img)
 {
 	struct imagedir *d = dir_of(sr);
-	char tmp[SR_LOCATION_MAX + 8], tmp_path[XVM_HC_PATH_MAX], bytes[24];
-	snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX, name);
-	d->ops->path(d->ctx, tmp, tmp_path);
-	snprintf(bytes, sizeof(bytes), "%" PRIu64, size);
-	const char *args[16];
+	snprintf(img->tmp, sizeof(img->tmp), "%s" TMP_SUFFIX, img->name);
+	d->ops->path(d->ctx, img->tmp, img->tmp_path);
+	snprintf(img->bytes, sizeof(img->bytes), "%" PRIu64, img->size);
 	size_t n = 0;
-	args[n++] = "create";
-	args[n++] = "-q";
-	args[n++] = "-f";
-	args[n++] = format;
-	if (backing) {
+	const char **a = img->args;
+	a[n++] = "create";
+	a[n++] = "-q";
+	a[n++] = "-f";
+	a[n++] = img->format;
+	if (img->backing) {
 		/* -u: the backing file's size is known; opening it would clash
 		 * with the lock of a guest that runs on it. */
-		args[n++] = "-u";
-		args[n++] = "-b";
-		args[n++] = backing;
-		args[n++] = "-F";
-		args[n++] = backing_format;
-	} else if (strcmp(format, "raw") == 0 && d->ops->can_preallocate) {
+		a[n++] = "-u";
+		a[n++] = "-b";
+		a[n++] = img->backing;
+		a[n++] = "-F";
+		a[n++] = img->backing_format;
+	} else if (strcmp(img->format, "raw") == 0 && d->ops->can_preallocate) {
 		/* A raw disk is chosen to never run out of room: reserve it all now. */
-		args[n++] = "-o";
-		args[n++] = "preallocation=falloc";
+		a[n++] = "-o";
+		a[n++] = "preallocation=falloc";
 	}
-	args[n++] = tmp_path;
-	args[n++] = bytes;
-	args[n] = NULL;
-	int r = qemu_img_runv("create the image", QEMU_IMG_QUICK, NULL, args);
-	if (r == 0 && (r = d->ops->rename(d->ctx, tmp, name)) < 0)
-		r = backend_failure(sr, "rename", tmp, r);
+	a[n++] = img->tmp_path;
+	a[n++] = img->bytes;
+	a[n] = NULL;
+}
+
+/* Makes the temporary files of one or two images, at once. */
+static int make_temporaries(struct sr_handle *sr, struct new_image *img, size_t n)
+{
+	struct imagedir *d = dir_of(sr);
+	for (size_t i = 0; i < n; i++)
+		image_args(sr, &img[i]);
+	int r = n == 1 ? qemu_img_runv("create the image", QEMU_IMG_QUICK, NULL, img[0].args)
+		       : qemu_img_run_both("create the images", QEMU_IMG_QUICK, img[0].args, img[1].args);
 	if (r < 0)
-		d->ops->unlink(d->ctx, tmp);
+		for (size_t i = 0; i < n; i++)
+			d->ops->unlink(d->ctx, img[i].tmp);
 	return r;
+}
+
+/* Gives a made image its name (replacing what had it). */
+static int name_image(struct sr_handle *sr, struct new_image *img)
+{
+	struct imagedir *d = dir_of(sr);
+	int r = d->ops->rename(d->ctx, img->tmp, img->name);
+	if (r < 0) {
+		d->ops->unlink(d->ctx, img->tmp);
+		return backend_failure(sr, "rename", img->tmp, r);
+	}
+	return 0;
+}
+
+static int create_image(struct sr_handle *sr, const char *name, const char *format, uint64_t size)
+{
+	struct new_image img = { .name = name, .format = format, .size = size };
+	int r = make_temporaries(sr, &img, 1);
+	return r < 0 ? r : name_image(sr, &img);
 }
 
 int imagedir_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t size, const char *format,
@@ -270,7 +305,7 @@ int imagedir_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t siz
 	if (d->ops->stat(d->ctx, name, &st) == 0)
 		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "create", name, "SR %s already has an image %s", sr->uuid,
 			    name);
-	int r = create_image(sr, name, format, size, NULL, NULL);
+	int r = create_image(sr, name, format, size);
 	if (r == 0)
 		r = leaf_volume(sr, name, ret);
 	return r;
@@ -324,46 +359,61 @@ int imagedir_vdi_resize(struct sr_handle *sr, const char *location, uint64_t siz
 			    (char *)NULL);
 }
 
-/* Where the source's content goes when nothing runs on it: a second name,
- * the shared base, under a new empty top of the source's own name (a raw
- * source's top becomes qcow2). *base gets the base's name. */
-static int split_at_rest(struct sr_handle *sr, const char *location, const char *format, uint64_t size,
-			 char base[SR_LOCATION_MAX], char top[SR_LOCATION_MAX])
+/*
+ * Splitting the source for a clone: its content becomes the shared base of
+ * two new empty qcow2 tops, the source's and the clone's `copy`, made at
+ * once. When nothing runs on the source, its content gets a second name,
+ * the base, and the source's name goes to its new top (a raw source's top
+ * is qcow2: the location may change). A running guest cannot follow a
+ * rename: its image stays the base as it is, and the guest moves onto a new
+ * top "<uuid>.<tag>.qcow2" beside it. *top gets the source's new location.
+ */
+static int split(struct sr_handle *sr, const char *location, const char *format, uint64_t size,
+		 const struct sr_live_switch *live, struct new_image *copy, char top[SR_LOCATION_MAX])
 {
 	struct imagedir *d = dir_of(sr);
-	char base_uuid[XVM_UUID_BUFLEN];
-	uuid_generate_str(base_uuid);
-	snprintf(base, SR_LOCATION_MAX, BASE_PREFIX "%s.%s", base_uuid, format);
-	int r = d->ops->link(d->ctx, location, base);
-	if (r < 0)
-		return backend_failure(sr, "link", location, r);
-	snprintf(top, SR_LOCATION_MAX, "%.*s.qcow2", (int)(strlen(location) - strlen(format) - 1), location);
-	if ((r = create_image(sr, top, "qcow2", size, base, format)) < 0) {
-		d->ops->unlink(d->ctx, base);
-		return r;
-	}
-	if (strcmp(top, location) != 0)
-		d->ops->unlink(d->ctx, location);
-	return 0;
-}
-
-/* The same for a running guest: its image stays where it is, the guest
- * cannot follow a rename, so it becomes the base as it is and the guest
- * moves onto a new top "<uuid>.<tag>.qcow2" beside it. */
-static int split_live(struct sr_handle *sr, const char *location, const char *format, uint64_t size,
-		      const struct sr_live_switch *live, char base[SR_LOCATION_MAX], char top[SR_LOCATION_MAX])
-{
-	struct imagedir *d = dir_of(sr);
-	char tag[XVM_UUID_BUFLEN], path[XVM_HC_PATH_MAX];
+	char base[SR_LOCATION_MAX], tag[XVM_UUID_BUFLEN], path[XVM_HC_PATH_MAX];
+	int r;
 	uuid_generate_str(tag);
-	snprintf(top, SR_LOCATION_MAX, "%.*s.%.8s.qcow2", (int)strcspn(location, "."), location, tag);
-	snprintf(base, SR_LOCATION_MAX, "%s", location);
-	int r = create_image(sr, top, "qcow2", size, location, format);
-	if (r < 0)
-		return r;
-	d->ops->path(d->ctx, top, path);
-	if ((r = live->fn(live->ctx, path, "qcow2")) < 0)
-		d->ops->unlink(d->ctx, top);
+	if (live) {
+		snprintf(top, SR_LOCATION_MAX, "%.*s.%.8s.qcow2", (int)strcspn(location, "."), location, tag);
+		snprintf(base, sizeof(base), "%s", location);
+	} else {
+		snprintf(top, SR_LOCATION_MAX, "%.*s.qcow2", (int)(strlen(location) - strlen(format) - 1), location);
+		snprintf(base, sizeof(base), BASE_PREFIX "%s.%s", tag, format);
+		if ((r = d->ops->link(d->ctx, location, base)) < 0)
+			return backend_failure(sr, "link", location, r);
+	}
+	struct new_image imgs[2] = {
+		{ .name = top, .format = "qcow2", .size = size, .backing = base, .backing_format = format },
+		*copy,
+	};
+	imgs[1].backing = base;
+	imgs[1].backing_format = format;
+	if ((r = make_temporaries(sr, imgs, 2)) < 0)
+		goto undo_base;
+	/* The copy is named first: undoing a new name is safe, undoing the source's is not. */
+	if ((r = name_image(sr, &imgs[1])) < 0) {
+		d->ops->unlink(d->ctx, imgs[0].tmp);
+		goto undo_base;
+	}
+	if ((r = name_image(sr, &imgs[0])) < 0)
+		goto undo_copy;
+	if (live) {
+		d->ops->path(d->ctx, top, path);
+		if ((r = live->fn(live->ctx, path, "qcow2")) < 0) {
+			d->ops->unlink(d->ctx, top);
+			goto undo_copy;
+		}
+	} else if (strcmp(top, location) != 0) {
+		d->ops->unlink(d->ctx, location);
+	}
+	return 0;
+undo_copy:
+	d->ops->unlink(d->ctx, imgs[1].name);
+undo_base:
+	if (!live)
+		d->ops->unlink(d->ctx, base);
 	return r;
 }
 
@@ -372,17 +422,14 @@ int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *n
 {
 	const char *format = format_of(location);
 	uint64_t size;
-	char backing[256], base[SR_LOCATION_MAX], top[SR_LOCATION_MAX];
+	char backing[256], top[SR_LOCATION_MAX], name[SR_LOCATION_MAX];
 	int r = image_size(sr, location, &size, backing);
 	if (r < 0)
 		return r;
-	r = live ? split_live(sr, location, format, size, live, base, top)
-		 : split_at_rest(sr, location, format, size, base, top);
-	if (r < 0 || (r = leaf_volume(sr, top, src_after)) < 0)
-		return r;
-	char name[SR_LOCATION_MAX];
 	leaf_name(name, new_uuid, "qcow2");
-	if ((r = create_image(sr, name, "qcow2", size, base, format)) < 0)
+	struct new_image copy = { .name = name, .format = "qcow2", .size = size };
+	if ((r = split(sr, location, format, size, live, &copy, top)) < 0 ||
+	    (r = leaf_volume(sr, top, src_after)) < 0)
 		return r;
 	return leaf_volume(sr, name, ret);
 }

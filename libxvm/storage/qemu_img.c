@@ -11,31 +11,67 @@
 
 #define QEMU_IMG_MAX_ARGS 32
 
-int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
+/* argv for qemu-img with args; argv must hold QEMU_IMG_MAX_ARGS + 2. */
+static void make_argv(const char **argv, const char *const *args)
 {
-	const char *argv[QEMU_IMG_MAX_ARGS + 2];
 	const char *bin = getenv("XVM_QEMU_IMG");
 	size_t n = 0;
 	argv[n++] = bin && *bin ? bin : "qemu-img";
 	for (; args[n - 1] && n <= QEMU_IMG_MAX_ARGS; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	struct run_result res;
-	int r = run_tool(argv, timeout_s, &res);
-	if (r < 0)
-		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0],
-			    strerror(-r));
-	if (res.status != 0) {
-		const char *why = res.timed_out ? "timed out" : *res.err ? res.err : "failed";
+}
+
+/* SR_BACKEND_FAILURE [what, qemu-img's message] for a run that failed; 0 otherwise. */
+static int outcome(const char *what, struct run_result *res, char **out)
+{
+	if (res->status != 0) {
+		const char *why = res->timed_out ? "timed out" : *res->err ? res->err : "failed";
 		/* qemu-img prefixes its messages with its own name. */
 		if (strncmp(why, "qemu-img: ", 10) == 0)
 			why += 10;
-		r = ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, why, "%s: %s", what, why);
-	} else if (out) {
-		*out = res.out;
-		res.out = NULL;
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, why, "%s: %s", what, why);
 	}
+	if (out) {
+		*out = res->out;
+		res->out = NULL;
+	}
+	return 0;
+}
+
+static int cannot_run(const char *what, const char *bin, int r)
+{
+	return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, bin, strerror(-r));
+}
+
+int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
+{
+	const char *argv[QEMU_IMG_MAX_ARGS + 2];
+	make_argv(argv, args);
+	struct run_result res;
+	int r = run_tool(argv, timeout_s, &res);
+	if (r < 0)
+		return cannot_run(what, argv[0], r);
+	r = outcome(what, &res, out);
 	run_result_free(&res);
+	return r;
+}
+
+int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2)
+{
+	const char *argv[2][QEMU_IMG_MAX_ARGS + 2];
+	make_argv(argv[0], args1);
+	make_argv(argv[1], args2);
+	const char *const *argvs[] = { argv[0], argv[1] };
+	struct run_result res[2];
+	int r = run_tools(2, argvs, timeout_s, res);
+	if (r < 0)
+		return cannot_run(what, argv[0][0], r);
+	r = outcome(what, &res[0], NULL);
+	if (r == 0)
+		r = outcome(what, &res[1], NULL);
+	run_result_free(&res[0]);
+	run_result_free(&res[1]);
 	return r;
 }
 

@@ -19,6 +19,8 @@ struct json_object;
  * SR_BACKEND_FAILURE [what, qemu-img's message]. *out: stdout (free()), may be NULL. */
 int qemu_img_run(const char *what, unsigned timeout_s, char **out, ...) __attribute__((sentinel));
 int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args);
+/* Two independent runs at once: one operation's latency is the slower's, not the sum. */
+int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2);
 
 /* `qemu-img info` of path in `format`: virtual size and the bytes it takes. */
 int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, uint64_t *actual_size);
