@@ -29,5 +29,8 @@ static const struct field_def sr_fields[] = {
 const struct class_def class_sr = {
 	.info = { .name = "SR", .description = "A storage repository" },
 	.fields = sr_fields,
+	.compute_context = storage_sr_context,
+	.compute = storage_sr_compute,
+	.compute_refreshes_stored = true,
 	.refresh = storage_refresh_changed,
 };

@@ -30,5 +30,8 @@ static const struct field_def vbd_fields[] = {
 const struct class_def class_vbd = {
 	.info = { .name = "VBD", .description = "A virtual block device" },
 	.fields = vbd_fields,
+	.compute_context = storage_vbd_context,
+	.compute = storage_vbd_compute,
+	.compute_refreshes_stored = false,
 	.refresh = storage_refresh_changed,
 };

@@ -37,5 +37,8 @@ static const struct field_def vdi_fields[] = {
 const struct class_def class_vdi = {
 	.info = { .name = "VDI", .description = "A virtual disk image" },
 	.fields = vdi_fields,
+	.compute_context = storage_vdi_context,
+	.compute = storage_vdi_compute,
+	.compute_refreshes_stored = false,
 	.refresh = storage_refresh_changed,
 };

@@ -65,7 +65,8 @@ enum sr_caps {
 	SR_CAP_VDI_RESIZE = 1u << 1,
 	SR_CAP_VDI_CLONE = 1u << 2,    /* copy-on-write clone and snapshot */
 	SR_CAP_SHARED = 1u << 3,       /* every host of a pool may plug it */
-	SR_CAP_CHANGES = 1u << 4,      /* volumes come and go by themselves: rescan when `changed` says */
+	SR_CAP_CHANGES = 1u << 4,      /* volumes come and go by themselves: rescan when `stamp` changes */
+	SR_CAP_LOCAL_SPACE = 1u << 5,  /* `space` is a local statvfs: cheap enough to run at every read */
 };
 
 struct sr_driver {

@@ -85,6 +85,15 @@ int vbd_eject(struct engine *e, const char *vbd);
  * through its SR's driver; no path for an empty CD drive). */
 int storage_vbd_disk(struct engine *e, struct json_object *vbd, struct xvm_hc_disk_config *disk);
 
+/* --- Computed fields of the records (storage_records.c) ------------------------ */
+
+struct json_object *storage_sr_context(struct engine *e);
+void storage_sr_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec);
+struct json_object *storage_vdi_context(struct engine *e);
+void storage_vdi_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec);
+struct json_object *storage_vbd_context(struct engine *e);
+void storage_vbd_compute(struct engine *e, struct json_object *ctx, const char *ref, struct json_object *rec);
+
 /* --- What the VM lifecycle needs (vm_disks.c) ----------------------------------- */
 
 /* The VM's disks and CD drives for its domain: every VBD for a fresh boot,
