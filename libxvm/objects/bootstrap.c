@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "objects/bootstrap.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/statvfs.h>
 
 #include "core/engine.h"
 #include "core/error_internal.h"
@@ -67,20 +67,17 @@ static struct json_object *host_fields(struct engine *e, const struct xvm_hc_hos
 	return h;
 }
 
-static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
+/* An SR of this host with its PBD, plugged. */
+static int add_sr(struct engine *e, const char *name, const char *type, const char *content_type,
+		  const char *location, char sr_ref[XVM_REF_BUFLEN])
 {
-	char pbd_ref[XVM_REF_BUFLEN], *location;
+	char pbd_ref[XVM_REF_BUFLEN];
 	ref_generate(sr_ref);
 	ref_generate(pbd_ref);
-	if (asprintf(&location, "%s/sr/local", e->state_dir) < 0)
-		return error_oom();
-	struct statvfs vfs;
-	uint64_t size = statvfs(e->state_dir, &vfs) == 0 ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
 	struct json_object *sr = json_object_new_object();
-	json_object_object_add(sr, "name_label", json_object_new_string("Local storage"));
-	json_object_object_add(sr, "type", json_object_new_string("file"));
-	json_object_object_add(sr, "content_type", json_object_new_string("user"));
-	json_object_object_add(sr, "physical_size", json_object_new_int64((int64_t)size));
+	json_object_object_add(sr, "name_label", json_object_new_string(name));
+	json_object_object_add(sr, "type", json_object_new_string(type));
+	json_object_object_add(sr, "content_type", json_object_new_string(content_type));
 	struct json_object *pbd = json_object_new_object();
 	json_object_object_add(pbd, "host", json_object_new_string(e->host_ref));
 	json_object_object_add(pbd, "SR", json_object_new_string(sr_ref));
@@ -88,17 +85,37 @@ static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
 	json_object_object_add(dc, "location", json_object_new_string(location));
 	json_object_object_add(pbd, "device_config", dc);
 	json_object_object_add(pbd, "currently_attached", json_object_new_boolean(1));
-	int r = mkdir_p(location) < 0 ? ERR1(XVM_ERR_SR_BACKEND_FAILURE, location, "cannot make %s: %s", location,
-					      strerror(errno))
-				       : 0;
-	if (r == 0)
-		r = rec_insert(e, &class_sr, sr_ref, sr);
+	int r = rec_insert(e, &class_sr, sr_ref, sr);
 	if (r == 0)
 		r = rec_insert(e, &class_pbd, pbd_ref, pbd);
 	json_object_put(sr);
 	json_object_put(pbd);
+	return r;
+}
+
+static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
+{
+	char *location;
+	if (asprintf(&location, "%s/sr/local", e->state_dir) < 0)
+		return error_oom();
+	int r = mkdir_p(location) < 0 ? ERR1(XVM_ERR_SR_BACKEND_FAILURE, location, "cannot make %s: %s", location,
+					      strerror(errno))
+				       : add_sr(e, "Local storage", "file", "user", location, sr_ref);
 	free(location);
 	return r;
+}
+
+/* XenServer's "DVD drives", on a host that has any. */
+static int create_dvd_sr(struct engine *e)
+{
+	DIR *dev = opendir("/dev");
+	bool any = false;
+	for (struct dirent *de; dev && !any && (de = readdir(dev));)
+		any = strncmp(de->d_name, "sr", 2) == 0 && de->d_name[2] >= '0' && de->d_name[2] <= '9';
+	if (dev)
+		closedir(dev);
+	char ref[XVM_REF_BUFLEN];
+	return any ? add_sr(e, "DVD drives", "udev", "iso", "/dev", ref) : 0;
 }
 
 static int create_pool_and_host(struct engine *e)
@@ -115,6 +132,8 @@ static int create_pool_and_host(struct engine *e)
 	char sr_ref[XVM_REF_BUFLEN];
 	if (r == 0)
 		r = create_local_sr(e, sr_ref);
+	if (r == 0)
+		r = create_dvd_sr(e);
 	if (r < 0)
 		return r;
 	struct json_object *p = json_object_new_object();
