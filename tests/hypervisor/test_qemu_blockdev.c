@@ -76,6 +76,25 @@ Test(qemu_blockdev, each_disc_on_nodes_of_its_own)
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
 }
 
+Test(qemu_blockdev, a_disc_given_at_start_is_changed)
+{
+	char iso[600], nodes[1024];
+	uint32_t d;
+
+	REQUIRE_QEMU();
+	snprintf(iso, sizeof iso, "%s/cd.iso", dir);
+	cr_assert_eq(hvt_sh("head -c 65536 /dev/zero > '%s'", iso), 0);
+	hvt_guest_config(&cfg, 1, "idle");
+	strcpy(cfg.disks[0].path, iso);
+	cr_assert_eq(hvt_qemu_create(hv, &cfg, &d), 0, "%s", xvm_hv_last_error(hv));
+	assert_disc(d, iso, "drv3");
+	cr_assert_eq(media(d, kernel), 0, "%s", xvm_hv_last_error(hv));
+	assert_disc(d, kernel, "drv3.1");
+	hvt_node_names(d, nodes, sizeof nodes);
+	cr_assert_str_eq(nodes, "drv3.1 file3.1 ");
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
+}
+
 Test(qemu_blockdev, an_nfs_disk_at_start_reaches_the_nfs_driver)
 {
 	uint32_t domid;

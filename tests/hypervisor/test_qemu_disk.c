@@ -140,6 +140,11 @@ Test(qemu_disk, ide_disks_and_cd_drives_are_not_resized)
 	cr_assert(strstr(xvm_hv_last_error(hv), "IDE"), "%s", xvm_hv_last_error(hv));
 	cr_assert_eq(hvt_device_size(d, 0, node), MiB, "unchanged");
 	cr_assert_eq(hvt_disk_resize(hv, d, 3, 2 * MiB), -EINVAL, "a CD drive");
+	/* Once the guest is gone, as on the sim: only destroy is left. */
+	cr_assert_eq(hvt_guest_action(hv, d, XVM_HC_SHUTDOWN_CRASH), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_disk_resize(hv, d, 9, 2 * MiB), -EINVAL);
+	cr_assert_eq(hvt_disk_snapshot(hv, d, 0, path, "qcow2"), -EINVAL);
+	cr_assert(strstr(xvm_hv_last_error(hv), "only destroy"), "%s", xvm_hv_last_error(hv));
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
 }
 
