@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -258,6 +259,26 @@ Test(sim_disk, traced_with_their_position)
 	xvm_hv_set_trace(hv, NULL, NULL);
 	cr_assert_str_eq(xvm_hc_op_name(XVM_HC_DISK_SNAPSHOT), "disk_snapshot");
 	cr_assert_str_eq(xvm_hc_op_name(XVM_HC_DISK_GET_INFO), "disk_get_info");
+}
+
+Test(sim_disk, abi_checks_and_faults_of_the_disk_ops)
+{
+	struct xvm_hc_disk_resize a = { .head = XVM_HC_HEAD(1u << 4), .domid = domain_with_disk(), .position = 1,
+					.size_bytes = 2 * MiB };
+	struct xvm_hv *h;
+
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_RESIZE, &a), -EINVAL, "unknown flags");
+	a.head = (struct xvm_hc_head){ .version = XVM_HC_ABI_VERSION + 1 };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_RESIZE, &a), -EPROTO);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_SNAPSHOT, NULL), -EFAULT);
+	cr_assert_eq(hvt_disk_info(hv, a.domid, 1).size_bytes, MiB, "nothing reached the backend");
+	/* Another process, made to fail a snapshot by name. */
+	setenv("XVM_HC_FAULT", "disk_snapshot:1:EIO", 1);
+	cr_assert_eq(xvm_hv_open("sim", dir, 0, &h), 0, "%s", xvm_hv_last_error(NULL));
+	unsetenv("XVM_HC_FAULT");
+	cr_assert_eq(hvt_disk_snapshot(h, a.domid, 1, "/x.qcow2", "qcow2"), -EIO);
+	cr_assert_eq(xvm_hv_op_count(h, XVM_HC_DISK_SNAPSHOT), 1);
+	xvm_hv_close(h);
 }
 
 Test(sim_disk, records_follow_the_domain)
