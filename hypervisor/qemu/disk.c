@@ -54,16 +54,17 @@ static int top_size(const struct qdom *d, struct qmp *q, int i, uint64_t *ret)
 static int resize_locked(struct qdom *d, const struct xvm_hc_disk_resize *a)
 {
 	char node[QEMU_NODE_NAME_MAX];
-	struct qmp *q = NULL;
+	struct qmp *q;
 	uint64_t size = 0;
-	int i = find_disk(d, a->position), r;
+	int r = qemu_dom_live(d, &q), i;
 
-	if (i < 0)
-		return i;
-	if ((r = qemu_dom_live(d, &q)) < 0)
+	if (r < 0)
 		return r;
+	i = find_disk(d, a->position);
+	if (i < 0)
+		r = i;
 	/* A CD drive may be empty, so only a disk's size is asked for. */
-	if (d->cfg.disks[i].kind == XVM_HC_DISK)
+	else if (d->cfg.disks[i].kind == XVM_HC_DISK)
 		r = top_size(d, q, i, &size);
 	if (r == 0)
 		r = hv_resize_check(d->domid, &d->cfg.disks[i], on_ide(d, i), size, a->size_bytes);
@@ -119,14 +120,15 @@ static int switch_to_overlay(struct qdom *d, struct qmp *q, int i, const struct 
 
 static int snapshot_locked(struct qdom *d, const struct xvm_hc_disk_config *ov)
 {
-	struct qmp *q = NULL;
-	int i = find_disk(d, ov->position), r;
+	struct qmp *q;
+	int r = qemu_dom_live(d, &q), i;
 
-	if (i < 0)
-		return i;
-	if ((r = hv_snapshot_check(d->domid, &d->cfg.disks[i], ov)) < 0 || (r = qemu_dom_live(d, &q)) < 0)
+	if (r < 0)
 		return r;
-	r = switch_to_overlay(d, q, i, ov);
+	i = find_disk(d, ov->position);
+	r = i < 0 ? i : hv_snapshot_check(d->domid, &d->cfg.disks[i], ov);
+	if (r == 0)
+		r = switch_to_overlay(d, q, i, ov);
 	qmp_close(q);
 	if (r < 0)
 		return r;
@@ -166,14 +168,12 @@ int qemu_op_disk_get_info(void *priv, void *arg)
 
 	if (!d)
 		return -ENOMEM;
-	if ((r = qemu_dom_load(priv, a->domid, d)) < 0)
+	if ((r = qemu_dom_load(priv, a->domid, d)) < 0 || (r = qemu_dom_live(d, &q)) < 0)
 		goto out;
 	if ((i = find_disk(d, a->position)) < 0) {
 		r = i;
 		goto out;
 	}
-	if ((r = qemu_dom_live(d, &q)) < 0)
-		goto out;
 	o.disk = d->cfg.disks[i];
 	o.resize_online = o.disk.kind == XVM_HC_DISK && !o.disk.read_only && !on_ide(d, i);
 	if (*o.disk.path)

@@ -42,9 +42,9 @@ static int update_records(struct sim *sim, const struct sim_slot *s,
 		xvm_hv_set_error("out of memory");
 		return -ENOMEM;
 	}
-	if ((r = sim_disks_read(sim, s->domid, recs)) == 0) {
+	if ((r = sim_disks_read(sim, s, recs)) == 0) {
 		change(recs, arg);
-		r = sim_disks_write(sim, s->domid, recs);
+		r = sim_disks_write(sim, s, recs);
 	}
 	free(recs);
 	return r;

@@ -40,9 +40,9 @@ static int disk_op_find(struct sim *sim, uint32_t domid, uint32_t position, stru
 		xvm_hv_set_error("domain %u has no disk at position %u", domid, position);
 		return -ENOENT;
 	}
-	if ((r = sim_disks_read(sim, domid, &op->recs)) < 0)
+	if ((r = sim_disks_read(sim, op->slot, &op->recs)) < 0)
 		return r;
-	if (!(op->rec = sim_disks_find(&op->recs, domid, position)))
+	if (!(op->rec = sim_disks_find(&op->recs, position)))
 		return -EIO;
 	op->cfg = (struct xvm_hc_disk_config){
 		.kind = op->disk->kind,
@@ -87,7 +87,7 @@ static int resize(struct sim *sim, struct disk_op *op, void *arg)
 	if (r < 0)
 		return r;
 	op->rec->size = a->size_bytes;
-	return sim_disks_write(sim, a->domid, &op->recs);
+	return sim_disks_write(sim, op->slot, &op->recs);
 }
 
 static int disk_resize_locked(struct sim *sim, void *arg)
@@ -114,7 +114,7 @@ static int snapshot(struct sim *sim, struct disk_op *op, void *arg)
 	memcpy(op->rec->path, ov->path, sizeof op->rec->path);
 	op->rec->size = img.size;
 	/* The record first: the slot's change cannot fail. */
-	if ((r = sim_disks_write(sim, op->slot->domid, &op->recs)) == 0)
+	if ((r = sim_disks_write(sim, op->slot, &op->recs)) == 0)
 		memcpy(op->disk->format, ov->format, sizeof op->disk->format);
 	return r;
 }

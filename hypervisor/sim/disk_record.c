@@ -1,129 +1,109 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The sim's per-domain disk records (disk_record.h). */
+/* The sim's disk records, one per table slot in STATE_DIR/sim-disks (disk_record.h). */
 #include <errno.h>
-#include <json-c/json.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_check.h"
 #include "disk_record.h"
 
-#define RECORD_FORMAT "xvm-sim-disks"
-#define RECORD_VERSION 1
+#define RECORDS_MAGIC "XVMSIMDK"
+#define RECORDS_VERSION 1u
+#define RECORDS_HEADER 4096
 
-int sim_disk_dir_init(struct sim *sim, const char *state_dir)
+struct records_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t record_size;
+};
+
+_Static_assert(sizeof(struct sim_disk_record) == 1040, "record layout changed: bump RECORDS_VERSION");
+_Static_assert(offsetof(struct sim_disk_records, d) == 8, "record layout changed: bump RECORDS_VERSION");
+
+static int fail(const char *what, const char *path)
 {
-	int r;
+	int r = errno ? -errno : -EIO;
 
-	if (asprintf(&sim->disk_dir, "%s/sim-disks", state_dir) < 0) {
-		sim->disk_dir = NULL;
-		xvm_hv_set_error("out of memory");
-		return -ENOMEM;
-	}
-	if (mkdir(sim->disk_dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		xvm_hv_set_error("cannot create %s: %s", sim->disk_dir, strerror(-r));
-		return r;
-	}
-	return 0;
+	xvm_hv_set_error("cannot %s %s: %s", what, path, strerror(-r));
+	return r;
 }
 
-static void record_path(const struct sim *sim, uint32_t domid, char *buf, size_t size)
+int sim_disks_open(struct sim *sim, const char *state_dir)
 {
-	snprintf(buf, size, "%s/%u", sim->disk_dir, domid);
-}
-
-static bool record_from_json(struct json_object *j, struct sim_disk_record *d)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(j, "position", &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	d->position = (uint32_t)json_object_get_int64(v);
-	if (!json_object_object_get_ex(j, "size", &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	d->size = json_object_get_uint64(v);
-	if (!json_object_object_get_ex(j, "ide", &v) || !json_object_is_type(v, json_type_boolean))
-		return false;
-	d->ide = json_object_get_boolean(v);
-	if (!json_object_object_get_ex(j, "path", &v) || !json_object_is_type(v, json_type_string) ||
-	    strlen(json_object_get_string(v)) >= sizeof d->path)
-		return false;
-	strcpy(d->path, json_object_get_string(v));
-	return true;
-}
-
-int sim_disks_read(const struct sim *sim, uint32_t domid, struct sim_disk_records *ret)
-{
+	struct records_header want = { .magic = RECORDS_MAGIC, .version = RECORDS_VERSION,
+				       .record_size = sizeof(struct sim_disk_records) }, h;
 	char path[4096];
-	struct json_object *o, *v, *a;
-	bool ok;
+	ssize_t n;
 
-	record_path(sim, domid, path, sizeof path);
-	ret->n = 0;
-	if (access(path, F_OK) < 0 && errno == ENOENT)
+	snprintf(path, sizeof path, "%s/sim-disks", state_dir);
+	sim->disk_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (sim->disk_fd < 0)
+		return fail("open", path);
+	n = pread(sim->disk_fd, &h, sizeof h, 0);
+	if (n == 0) {
+		/* New: whoever writes the header first, it is the same header. */
+		if (pwrite(sim->disk_fd, &want, sizeof want, 0) != sizeof want)
+			return fail("write", path);
 		return 0;
-	o = json_object_from_file(path);
-	ok = o && json_object_object_get_ex(o, "format", &v) && json_object_is_type(v, json_type_string) &&
-	     !strcmp(json_object_get_string(v), RECORD_FORMAT) && json_object_object_get_ex(o, "version", &v) &&
-	     json_object_get_int(v) == RECORD_VERSION && json_object_object_get_ex(o, "disks", &a) &&
-	     json_object_is_type(a, json_type_array) && json_object_array_length(a) <= XVM_HC_MAX_DISKS;
-	for (size_t i = 0; ok && i < json_object_array_length(a); i++)
-		ok = record_from_json(json_object_array_get_idx(a, i), &ret->d[ret->n++]);
-	json_object_put(o);
-	if (!ok) {
-		ret->n = 0;
-		xvm_hv_set_error("%s is not a sim disk record of version %d", path, RECORD_VERSION);
+	}
+	if (n != sizeof h || memcmp(&h, &want, sizeof h)) {
+		xvm_hv_set_error("%s is not a sim disk record file of version %u; refusing to touch it", path,
+				 RECORDS_VERSION);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int sim_disks_write(const struct sim *sim, uint32_t domid, const struct sim_disk_records *recs)
+static off_t record_offset(const struct sim *sim, const struct sim_slot *s)
 {
-	char path[4096], tmp[4200];
-	struct json_object *o, *a;
-	int r = 0;
-
-	record_path(sim, domid, path, sizeof path);
-	if (!recs->n) {
-		sim_disks_forget(sim, domid);
-		return 0;
-	}
-	o = json_object_new_object();
-	a = json_object_new_array();
-	json_object_object_add(o, "format", json_object_new_string(RECORD_FORMAT));
-	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
-	for (uint32_t i = 0; i < recs->n; i++) {
-		const struct sim_disk_record *d = &recs->d[i];
-		struct json_object *j = json_object_new_object();
-		json_object_object_add(j, "position", json_object_new_int64(d->position));
-		json_object_object_add(j, "path", json_object_new_string(d->path));
-		json_object_object_add(j, "size", json_object_new_uint64(d->size));
-		json_object_object_add(j, "ide", json_object_new_boolean(d->ide));
-		json_object_array_add(a, j);
-	}
-	json_object_object_add(o, "disks", a);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	/* Renamed into place: a reader sees the old record or the new one. */
-	if (json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PLAIN) < 0 || rename(tmp, path) < 0) {
-		r = errno ? -errno : -EIO;
-		xvm_hv_set_error("cannot write %s: %s", path, strerror(-r));
-		unlink(tmp);
-	}
-	json_object_put(o);
-	return r;
+	return RECORDS_HEADER + (off_t)sim_table_slot_index(sim->table, s) * (off_t)sizeof(struct sim_disk_records);
 }
 
-void sim_disks_forget(const struct sim *sim, uint32_t domid)
+int sim_disks_read(const struct sim *sim, const struct sim_slot *s, struct sim_disk_records *ret)
 {
-	char path[4096];
+	size_t len;
+	ssize_t n = pread(sim->disk_fd, ret, offsetof(struct sim_disk_records, d), record_offset(sim, s));
 
-	record_path(sim, domid, path, sizeof path);
-	unlink(path);
+	if (n < 0) {
+		int r = -errno;
+		xvm_hv_set_error("cannot read the disk records of domain %u: %s", s->domid, strerror(-r));
+		return r;
+	}
+	/* A hole, or what an earlier domain in this slot left. */
+	if ((size_t)n < offsetof(struct sim_disk_records, d) || ret->domid != s->domid) {
+		ret->domid = s->domid;
+		ret->n = 0;
+		return 0;
+	}
+	len = ret->n * sizeof ret->d[0];
+	if (ret->n > XVM_HC_MAX_DISKS ||
+	    pread(sim->disk_fd, ret->d, len, record_offset(sim, s) + offsetof(struct sim_disk_records, d)) != (ssize_t)len)
+		goto corrupt;
+	for (uint32_t i = 0; i < ret->n; i++)
+		if (!HV_TERMINATED(ret->d[i].path))
+			goto corrupt;
+	return 0;
+corrupt:
+	ret->n = 0;
+	xvm_hv_set_error("the disk records of domain %u are corrupt", s->domid);
+	return -EINVAL;
+}
+
+int sim_disks_write(const struct sim *sim, const struct sim_slot *s, struct sim_disk_records *recs)
+{
+	size_t len = offsetof(struct sim_disk_records, d) + recs->n * sizeof recs->d[0];
+
+	recs->domid = s->domid;
+	if (pwrite(sim->disk_fd, recs, len, record_offset(sim, s)) != (ssize_t)len) {
+		int r = errno ? -errno : -ENOSPC;
+		xvm_hv_set_error("cannot write the disk records of domain %u: %s", s->domid, strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 void sim_disks_add(struct sim_disk_records *recs, const struct xvm_hc_disk_config *d, bool ide)
@@ -134,13 +114,13 @@ void sim_disks_add(struct sim_disk_records *recs, const struct xvm_hc_disk_confi
 	memcpy(rec->path, d->path, sizeof rec->path);
 }
 
-int sim_disks_write_config(const struct sim *sim, uint32_t domid, const struct xvm_hc_domain_config *c)
+int sim_disks_write_config(const struct sim *sim, const struct sim_slot *s, const struct xvm_hc_domain_config *c)
 {
 	struct sim_disk_records *recs;
 	int r;
 
 	if (!c->ndisks)
-		return 0; /* a new domid has no file to remove */
+		return 0; /* whatever the slot holds names another domid */
 	if (!(recs = malloc(sizeof *recs))) {
 		xvm_hv_set_error("out of memory");
 		return -ENOMEM;
@@ -148,17 +128,17 @@ int sim_disks_write_config(const struct sim *sim, uint32_t domid, const struct x
 	recs->n = 0;
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		sim_disks_add(recs, &c->disks[i], hv_disk_on_ide(c->machine, c->disks[i].position, false));
-	r = sim_disks_write(sim, domid, recs);
+	r = sim_disks_write(sim, s, recs);
 	free(recs);
 	return r;
 }
 
-struct sim_disk_record *sim_disks_find(struct sim_disk_records *recs, uint32_t domid, uint32_t position)
+struct sim_disk_record *sim_disks_find(struct sim_disk_records *recs, uint32_t position)
 {
 	for (uint32_t i = 0; i < recs->n; i++)
 		if (recs->d[i].position == position)
 			return &recs->d[i];
-	xvm_hv_set_error("domain %u has no record of its disk at position %u", domid, position);
+	xvm_hv_set_error("domain %u has no record of its disk at position %u", recs->domid, position);
 	return NULL;
 }
 

@@ -114,7 +114,7 @@ static int domain_destroy_locked(struct sim *sim, void *arg)
 	int r = sim_lookup(sim, a->domid, false, &s);
 
 	if (r == 0)
-		sim_remove_domain(sim, s);
+		sim_table_remove(sim->table, s);
 	return r;
 }
 

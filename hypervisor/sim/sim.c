@@ -27,13 +27,15 @@ static int sim_open(const char *state_dir, void **ret)
 		return -ENOMEM;
 	}
 	sim->event_fd = -1;
+	sim->disk_fd = -1;
 	r = sim_host_probe(&sim->host);
 	if (r == 0)
 		r = sim_table_open(state_dir, &sim->table);
-	if (r == 0 && (r = sim_disk_dir_init(sim, state_dir)) < 0)
+	if (r == 0 && (r = sim_disks_open(sim, state_dir)) < 0)
 		sim_table_close(sim->table);
 	if (r < 0) {
-		free(sim->disk_dir);
+		if (sim->disk_fd >= 0)
+			close(sim->disk_fd);
 		free(sim);
 		return r;
 	}
@@ -48,7 +50,7 @@ static void sim_close(void *priv)
 	if (sim->event_fd >= 0)
 		close(sim->event_fd);
 	sim_table_close(sim->table);
-	free(sim->disk_dir);
+	close(sim->disk_fd);
 	free(sim);
 }
 
@@ -112,16 +114,12 @@ int sim_add_domain(struct sim *sim, struct sim_slot *s, const struct xvm_hc_doma
 
 	if (r == 0)
 		r = sim_table_insert(sim->table, s);
-	if (r == 0 && (r = sim_disks_write_config(sim, s->domid, c)) < 0)
-		sim_table_remove(sim->table, sim_table_find(sim->table, s->domid));
+	if (r == 0) {
+		struct sim_slot *slot = sim_table_find(sim->table, s->domid);
+		if ((r = sim_disks_write_config(sim, slot, c)) < 0)
+			sim_table_remove(sim->table, slot);
+	}
 	return r;
-}
-
-void sim_remove_domain(struct sim *sim, struct sim_slot *s)
-{
-	if (s->ndisks)
-		sim_disks_forget(sim, s->domid);
-	sim_table_remove(sim->table, s);
 }
 
 uint64_t sim_now_ns(void)

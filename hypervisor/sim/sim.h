@@ -15,7 +15,7 @@
 
 struct sim {
 	struct sim_table *table;
-	char *disk_dir; /* STATE_DIR/sim-disks: disk_record.c */
+	int disk_fd;    /* STATE_DIR/sim-disks: disk_record.c */
 	struct sim_host host;
 	int event_fd; /* inotify on the table file; -1 until EVENT_FD; guarded by the table lock */
 };
@@ -41,8 +41,6 @@ int sim_admit(struct sim *sim, const struct sim_slot *s);
 
 /* Admits s, made from config c, and stores it and its disk records; s->domid is set. */
 int sim_add_domain(struct sim *sim, struct sim_slot *s, const struct xvm_hc_domain_config *c);
-/* The domain and its disk records are gone. */
-void sim_remove_domain(struct sim *sim, struct sim_slot *s);
 
 uint64_t sim_now_ns(void);
 uint64_t sim_cpu_time(const struct sim_slot *s, uint64_t now);

@@ -51,7 +51,7 @@ static int domain_save_locked(struct sim *sim, void *arg)
 	memcpy(saved.uuid, s->uuid, sizeof saved.uuid);
 	r = sim_save_write(a->path, &saved);
 	if (r == 0)
-		sim_remove_domain(sim, s);
+		sim_table_remove(sim->table, s);
 	return r;
 }
 

@@ -661,6 +661,11 @@ struct sim_slot *sim_table_slot(struct sim_table *t, uint32_t i)
 	return &slots(t)[i];
 }
 
+uint32_t sim_table_slot_index(const struct sim_table *t, const struct sim_slot *s)
+{
+	return (uint32_t)(s - slots(t));
+}
+
 uint64_t sim_table_memory_used(const struct sim_table *t)
 {
 	return hdr(t)->memory_used_kib;

@@ -72,6 +72,8 @@ void sim_table_remove(struct sim_table *t, struct sim_slot *s);
 uint32_t sim_table_capacity(const struct sim_table *t);
 uint32_t sim_table_count(const struct sim_table *t);
 struct sim_slot *sim_table_slot(struct sim_table *t, uint32_t i);
+/* Where s is: slots never move, so it is s's for as long as its domain lives. */
+uint32_t sim_table_slot_index(const struct sim_table *t, const struct sim_slot *s);
 uint64_t sim_table_memory_used(const struct sim_table *t);
 
 /* Records a guest-made change of s and wakes every process's event fd. */

@@ -3,6 +3,7 @@
 #define HVT_QEMU_FIXTURE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "hvtest.h"
+#include "qemu/qmp.h"
 #include "qemutest.h"
 
 /*
@@ -224,4 +226,74 @@ void hvt_assert_gone(uint32_t domid, pid_t pid)
 	snprintf(p, sizeof p, "%s/run/qemu/%u", dir, domid);
 	cr_assert(access(p, F_OK) < 0, "%s is left behind", p);
 	cr_assert_eq(hvt_our_processes(pids, 8), 0, "a process of the domain is left (pid %d)", (int)pids[0]);
+}
+
+struct json_object *hvt_qmp(uint32_t domid, const char *cmd, struct json_object *args)
+{
+	char sock[600];
+	struct json_object *ret = NULL;
+	struct qmp *q;
+	int r;
+
+	snprintf(sock, sizeof sock, "%s/run/qemu/%u/qmp.sock", dir, domid);
+	cr_assert_eq(qmp_connect(sock, 3000, &q), 0, "%s", xvm_hv_last_error(NULL));
+	r = qmp_command(q, cmd, args, &ret);
+	cr_assert_eq(r, 0, "%s: %s", cmd, xvm_hv_last_error(NULL));
+	qmp_close(q);
+	json_object_put(args);
+	return ret;
+}
+
+void hvt_node_names(uint32_t domid, char *buf, size_t size)
+{
+	struct json_object *args = json_tokener_parse("{\"flat\": true}");
+	struct json_object *nodes = hvt_qmp(domid, "query-named-block-nodes", args), *v;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(nodes); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(nodes, i), "node-name", &v))
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s ", json_object_get_string(v));
+	json_object_put(nodes);
+}
+
+uint64_t hvt_device_size(uint32_t domid, uint32_t pos, char node[64])
+{
+	struct json_object *blocks = hvt_qmp(domid, "query-block", NULL), *v, *ins, *img;
+	char id[32], virtio[64];
+	uint64_t size = 0;
+
+	node[0] = '\0';
+	snprintf(id, sizeof id, "disk%u", pos);
+	snprintf(virtio, sizeof virtio, "/machine/peripheral/disk%u/virtio-backend", pos);
+	for (size_t i = 0; i < json_object_array_length(blocks); i++) {
+		struct json_object *b = json_object_array_get_idx(blocks, i);
+		const char *qdev = json_object_object_get_ex(b, "qdev", &v) ? json_object_get_string(v) : "";
+		if ((strcmp(qdev, id) && strcmp(qdev, virtio)) || !json_object_object_get_ex(b, "inserted", &ins))
+			continue;
+		json_object_object_get_ex(ins, "image", &img);
+		json_object_object_get_ex(img, "virtual-size", &v);
+		size = (uint64_t)json_object_get_int64(v);
+		json_object_object_get_ex(ins, "node-name", &v);
+		snprintf(node, 64, "%s", json_object_get_string(v));
+	}
+	json_object_put(blocks);
+	return size;
+}
+
+bool hvt_file_has(const char *path, const char *needle, double secs)
+{
+	static char buf[1 << 20];
+	double end = hvt_now_s() + secs;
+
+	do {
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : 0;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (strstr(buf, needle))
+			return true;
+		usleep(20000);
+	} while (hvt_now_s() < end);
+	return false;
 }

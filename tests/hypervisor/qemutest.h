@@ -9,9 +9,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "hypercall.h"
+
+struct json_object;
 
 bool hvt_have_qemu(void);
 
@@ -23,6 +26,9 @@ void hvt_write_file(const char *path, const void *data, size_t n, mode_t mode);
 
 /* CLOCK_MONOTONIC in seconds. */
 double hvt_now_s(void);
+
+/* Whether the file (its first MiB) holds `needle` within `secs`. */
+bool hvt_file_has(const char *path, const char *needle, double secs);
 
 /* Whether pid is alive: neither gone nor a zombie. */
 bool hvt_pid_alive(pid_t pid);
@@ -59,4 +65,11 @@ uint32_t hvt_start_guest(struct xvm_hv *h, unsigned n, const char *action);
 
 /* The domain is gone through hv, and so are its QEMU, run dir and processes. */
 void hvt_assert_gone(uint32_t domid, pid_t pid);
+
+/* A QMP command's result (the caller puts it), on a connection of the test's own; args is put. */
+struct json_object *hvt_qmp(uint32_t domid, const char *cmd, struct json_object *args);
+/* Every block node's name, each followed by a space: for "nothing changed" checks. */
+void hvt_node_names(uint32_t domid, char *buf, size_t size);
+/* What query-block says device disk<pos> has: the size the guest sees (0: no medium), its top node. */
+uint64_t hvt_device_size(uint32_t domid, uint32_t pos, char node[64]);
 #endif

@@ -46,24 +46,6 @@ static struct xvm_hc_domain_info wait_state(struct xvm_hv *h, uint32_t domid, en
 	}
 }
 
-static bool file_has(const char *path, const char *needle, double secs)
-{
-	double end = hvt_now_s() + secs;
-	char buf[4096];
-
-	do {
-		int fd = open(path, O_RDONLY);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : 0;
-		if (fd >= 0)
-			close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		if (strstr(buf, needle))
-			return true;
-		usleep(20000);
-	} while (hvt_now_s() < end);
-	return false;
-}
-
 Test(qemu, host_info)
 {
 	struct xvm_hc_host_info i = { .head = XVM_HC_HEAD(0) };
@@ -103,7 +85,7 @@ Test(qemu, lifecycle)
 	t1 = hvt_now_s();
 	cr_assert_eq(hvt_info(hv, domid).state, XVM_HC_STATE_RUNNING);
 	snprintf(log, sizeof log, "%s/run/qemu/%u/serial.log", dir, domid);
-	cr_assert(file_has(log, "OK", 30), "the guest printed nothing on its serial port");
+	cr_assert(hvt_file_has(log, "OK", 30), "the guest printed nothing on its serial port");
 	cr_log_info("create+unpause: %.0f ms; guest output after %.0f ms", (t1 - t0) * 1000, (hvt_now_s() - t0) * 1000);
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_PAUSE, domid), 0, "%s", xvm_hv_last_error(hv));
 	cr_assert_eq(hvt_info(hv, domid).state, XVM_HC_STATE_PAUSED);
@@ -277,7 +259,7 @@ Test(qemu, consoles)
 	REQUIRE_QEMU();
 	c.domid = hvt_start_guest(hv, 1, "idle");
 	cr_assert_eq(xvm_hypercall(hv, XVM_HC_CONSOLE_OPEN, &c), 0, "%s", xvm_hv_last_error(hv));
-	cr_assert(file_has(c.log_path, "OK", 30), "no serial output in %s", c.log_path);
+	cr_assert(hvt_file_has(c.log_path, "OK", 30), "no serial output in %s", c.log_path);
 	cr_assert_lt(strlen(c.location), sizeof su.sun_path);
 	memcpy(su.sun_path, c.location, strlen(c.location) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -25,61 +25,6 @@ TestSuite(qemu_disk, .init = hvt_qemu_setup, .fini = hvt_qemu_teardown, .timeout
 
 #define MiB (1024u * 1024u)
 
-/* A result of a QMP command on the domain, through a connection of the test's own. */
-static struct json_object *qmp(uint32_t domid, const char *cmd, struct json_object *args)
-{
-	char sock[600];
-	struct json_object *ret = NULL;
-	struct qmp *q;
-	int r;
-
-	snprintf(sock, sizeof sock, "%s/run/qemu/%u/qmp.sock", dir, domid);
-	cr_assert_eq(qmp_connect(sock, 3000, &q), 0, "%s", xvm_hv_last_error(NULL));
-	r = qmp_command(q, cmd, args, &ret);
-	cr_assert_eq(r, 0, "%s: %s", cmd, xvm_hv_last_error(NULL));
-	qmp_close(q);
-	json_object_put(args);
-	return ret;
-}
-
-/* Every block node's name, one ' '-separated string, for "nothing changed" checks. */
-static void node_names(uint32_t domid, char *buf, size_t size)
-{
-	struct json_object *args = json_tokener_parse("{\"flat\": true}");
-	struct json_object *nodes = qmp(domid, "query-named-block-nodes", args), *v;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < json_object_array_length(nodes); i++)
-		if (json_object_object_get_ex(json_object_array_get_idx(nodes, i), "node-name", &v))
-			snprintf(buf + strlen(buf), size - strlen(buf), "%s ", json_object_get_string(v));
-	json_object_put(nodes);
-}
-
-/* What query-block says the device disk<pos> has: its top node and the size the guest sees. */
-static uint64_t device_size(uint32_t domid, uint32_t pos, char node[64])
-{
-	struct json_object *blocks = qmp(domid, "query-block", NULL), *v, *ins, *img;
-	char id[32], virtio[64];
-	uint64_t size = 0;
-
-	snprintf(id, sizeof id, "disk%u", pos);
-	snprintf(virtio, sizeof virtio, "/machine/peripheral/disk%u/virtio-backend", pos);
-	for (size_t i = 0; i < json_object_array_length(blocks); i++) {
-		struct json_object *b = json_object_array_get_idx(blocks, i);
-		const char *qdev = json_object_object_get_ex(b, "qdev", &v) ? json_object_get_string(v) : "";
-		if ((strcmp(qdev, id) && strcmp(qdev, virtio)) || !json_object_object_get_ex(b, "inserted", &ins))
-			continue;
-		json_object_object_get_ex(ins, "image", &img);
-		json_object_object_get_ex(img, "virtual-size", &v);
-		size = (uint64_t)json_object_get_int64(v);
-		json_object_object_get_ex(ins, "node-name", &v);
-		snprintf(node, 64, "%s", json_object_get_string(v));
-	}
-	json_object_put(blocks);
-	cr_assert_gt(size, 0, "QEMU has no medium in disk%u", pos);
-	return size;
-}
-
 /* QEMU's HMP qemu-io on the device: the guest's path to the disk. It says only what failed. */
 static void guest_writes(uint32_t domid, uint32_t pos, const char *io)
 {
@@ -88,7 +33,7 @@ static void guest_writes(uint32_t domid, uint32_t pos, const char *io)
 
 	snprintf(line, sizeof line, "qemu-io -d disk%u \"%s\"", pos, io);
 	json_object_object_add(args, "command-line", json_object_new_string(line));
-	out = qmp(domid, "human-monitor-command", args);
+	out = hvt_qmp(domid, "human-monitor-command", args);
 	cr_assert_str_empty(json_object_get_string(out), "%s: %s", line, json_object_get_string(out));
 	json_object_put(out);
 }
@@ -160,18 +105,18 @@ Test(qemu_disk, resize_a_hot_plugged_virtio_disk)
 	cr_assert(i.resize_online);
 
 	cr_assert_eq(hvt_disk_resize(hv, d, 1, 3 * MiB), 0, "%s", xvm_hv_last_error(hv));
-	cr_assert_eq(device_size(d, 1, node), 3 * MiB, "QEMU's virtio-blk device has the new size");
+	cr_assert_eq(hvt_device_size(d, 1, node), 3 * MiB, "QEMU's virtio-blk device has the new size");
 	cr_assert_str_eq(node, "drv1");
 	cr_assert_eq(hvt_disk_info(hv, d, 1).size_bytes, 3 * MiB);
 	cr_assert_eq(hvt_disk_resize(hv, d, 2, 5 * MiB), 0, "%s", xvm_hv_last_error(hv));
-	cr_assert_eq(device_size(d, 2, node), 5 * MiB);
+	cr_assert_eq(hvt_device_size(d, 2, node), 5 * MiB);
 	cr_assert(stat(r.path, &st) == 0 && st.st_size == 5 * MiB, "the raw image grew");
 
 	cr_assert_eq(hvt_disk_resize(hv, d, 1, 3 * MiB), 0, "the current size is no change");
 	cr_assert_eq(hvt_disk_resize(hv, d, 1, 2 * MiB), -EINVAL, "shrinking");
 	cr_assert_eq(hvt_disk_resize(hv, d, 1, 4 * MiB + 1), -EINVAL, "not whole sectors");
 	cr_assert_eq(hvt_disk_resize(hv, d, 9, 4 * MiB), -ENOENT);
-	cr_assert_eq(device_size(d, 1, node), 3 * MiB, "refusals change nothing");
+	cr_assert_eq(hvt_device_size(d, 1, node), 3 * MiB, "refusals change nothing");
 
 	/* A later process re-adopting the domain finds the same. */
 	hv = xvm_hv_close(hv);
@@ -193,8 +138,13 @@ Test(qemu_disk, ide_disks_and_cd_drives_are_not_resized)
 	cr_assert_not(hvt_disk_info(hv, d, 0).resize_online);
 	cr_assert_eq(hvt_disk_resize(hv, d, 0, 2 * MiB), -EOPNOTSUPP);
 	cr_assert(strstr(xvm_hv_last_error(hv), "IDE"), "%s", xvm_hv_last_error(hv));
-	cr_assert_eq(device_size(d, 0, node), MiB, "unchanged");
+	cr_assert_eq(hvt_device_size(d, 0, node), MiB, "unchanged");
 	cr_assert_eq(hvt_disk_resize(hv, d, 3, 2 * MiB), -EINVAL, "a CD drive");
+	/* Once the guest is gone, as on the sim: only destroy is left. */
+	cr_assert_eq(hvt_guest_action(hv, d, XVM_HC_SHUTDOWN_CRASH), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_disk_resize(hv, d, 9, 2 * MiB), -EINVAL);
+	cr_assert_eq(hvt_disk_snapshot(hv, d, 0, path, "qcow2"), -EINVAL);
+	cr_assert(strstr(xvm_hv_last_error(hv), "only destroy"), "%s", xvm_hv_last_error(hv));
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
 }
 
@@ -216,7 +166,7 @@ Test(qemu_disk, snapshot_diverts_the_guests_writes_to_the_overlay)
 	overlay_of(ov, base, "qcow2", "1M");
 	cr_assert_eq(hvt_disk_snapshot(hv, d, 0, ov, "qcow2"), 0, "%s", xvm_hv_last_error(hv));
 	cr_assert_str_eq(hvt_disk_info(hv, d, 0).disk.path, ov);
-	cr_assert_eq(device_size(d, 0, node), MiB);
+	cr_assert_eq(hvt_device_size(d, 0, node), MiB);
 	cr_assert_str_eq(node, "drv0.1", "the device's medium is the overlay");
 	cr_assert_eq(hvt_sh("qemu-img info '%s' >/dev/null 2>&1", base), 0, "the base is read-only now: not locked");
 	cr_assert_neq(hvt_sh("qemu-img info '%s' >/dev/null 2>&1", ov), 0, "QEMU holds the overlay for writing");
@@ -275,7 +225,7 @@ Test(qemu_disk, snapshots_are_readopted_saved_and_restored)
 	cr_assert_str_eq(i.disk.path, ov2);
 	cr_assert_str_eq(i.disk.format, "qcow2");
 	cr_assert_eq(i.size_bytes, 2 * MiB);
-	cr_assert_eq(device_size(s.domid, 6, node), 2 * MiB);
+	cr_assert_eq(hvt_device_size(s.domid, 6, node), 2 * MiB);
 	cr_assert_str_eq(node, "drv6.2");
 
 	/* The caller restores with the overlay as the disk, as DISK_GET_INFO says; QEMU opens the chain. */
@@ -286,7 +236,7 @@ Test(qemu_disk, snapshots_are_readopted_saved_and_restored)
 	strcpy(r.path, s.path);
 	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_RESTORE, &r), 0, "%s", xvm_hv_last_error(hv));
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_UNPAUSE, r.domid), 0, "%s", xvm_hv_last_error(hv));
-	cr_assert_eq(device_size(r.domid, 6, node), 2 * MiB);
+	cr_assert_eq(hvt_device_size(r.domid, 6, node), 2 * MiB);
 	cr_assert_str_eq(node, "drv6", "a new QEMU starts from the overlay");
 	/* And snapshots again from there. */
 	snprintf(ov1, sizeof ov1, "%s/ov3.qcow2", dir);
@@ -304,13 +254,13 @@ static void snapshot_refused(uint32_t d, uint32_t pos, const char *ov, int err, 
 	char nodes_before[1024], nodes_after[1024];
 	int r;
 
-	node_names(d, nodes_before, sizeof nodes_before);
+	hvt_node_names(d, nodes_before, sizeof nodes_before);
 	r = hvt_disk_snapshot(hv, d, pos, ov, "qcow2");
 	cr_assert_eq(r, err, "%s: %d %s", ov, r, xvm_hv_last_error(hv));
 	cr_assert(strstr(xvm_hv_last_error(hv), why), "%s: '%s' lacks '%s'", ov, xvm_hv_last_error(hv), why);
 	after = hvt_disk_info(hv, d, pos);
 	cr_assert_eq(memcmp(&before, &after, sizeof before), 0, "%s changed the disk", ov);
-	node_names(d, nodes_after, sizeof nodes_after);
+	hvt_node_names(d, nodes_after, sizeof nodes_after);
 	cr_assert_str_eq(nodes_after, nodes_before, "%s left nodes", ov);
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -260,23 +261,44 @@ Test(sim_disk, traced_with_their_position)
 	cr_assert_str_eq(xvm_hc_op_name(XVM_HC_DISK_GET_INFO), "disk_get_info");
 }
 
+Test(sim_disk, abi_checks_and_faults_of_the_disk_ops)
+{
+	struct xvm_hc_disk_resize a = { .head = XVM_HC_HEAD(1u << 4), .domid = domain_with_disk(), .position = 1,
+					.size_bytes = 2 * MiB };
+	struct xvm_hv *h;
+
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_RESIZE, &a), -EINVAL, "unknown flags");
+	a.head = (struct xvm_hc_head){ .version = XVM_HC_ABI_VERSION + 1 };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_RESIZE, &a), -EPROTO);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_SNAPSHOT, NULL), -EFAULT);
+	cr_assert_eq(hvt_disk_info(hv, a.domid, 1).size_bytes, MiB, "nothing reached the backend");
+	/* Another process, made to fail a snapshot by name. */
+	setenv("XVM_HC_FAULT", "disk_snapshot:1:EIO", 1);
+	cr_assert_eq(xvm_hv_open("sim", dir, 0, &h), 0, "%s", xvm_hv_last_error(NULL));
+	unsetenv("XVM_HC_FAULT");
+	cr_assert_eq(hvt_disk_snapshot(h, a.domid, 1, "/x.qcow2", "qcow2"), -EIO);
+	cr_assert_eq(xvm_hv_op_count(h, XVM_HC_DISK_SNAPSHOT), 1);
+	xvm_hv_close(h);
+}
+
 Test(sim_disk, records_follow_the_domain)
 {
 	struct xvm_hc_domain_save s = { .head = XVM_HC_HEAD(0) };
 	struct xvm_hc_domain_restore r = { .head = XVM_HC_HEAD(0), .config = &cfg };
-	char ov[700], rec[700];
-	uint32_t d = domain_with_disk();
+	struct xvm_hc_disk_info gone = { .head = XVM_HC_HEAD(0), .position = 1 };
+	struct xvm_hc_disk_config fresh = { .kind = XVM_HC_DISK, .position = 3, .path = "/srv/sr/fresh.raw" };
+	char ov[700];
+	uint32_t d = domain_with_disk(), e;
 
 	snprintf(ov, sizeof ov, "%s/ov.qcow2", dir);
 	overlay(ov, base, "-F qcow2", "1M");
 	cr_assert_eq(hvt_disk_snapshot(hv, d, 1, ov, "qcow2"), 0, "%s", xvm_hv_last_error(hv));
-	snprintf(rec, sizeof rec, "%s/sim-disks/%u", dir, d);
-	cr_assert_eq(hvt_sh("test -f '%s'", rec), 0);
 	/* Saved and restored with the config the caller keeps, which names the overlay. */
 	s.domid = d;
 	snprintf(s.path, sizeof s.path, "%s/saved", dir);
 	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_SAVE, &s), 0, "%s", xvm_hv_last_error(hv));
-	cr_assert_neq(hvt_sh("test -e '%s'", rec), 0, "the record outlived its domain");
+	gone.domid = d;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_GET_INFO, &gone), -ESRCH);
 	hvt_config(&cfg, 1, 65536);
 	cfg.ndisks = 3;
 	cfg.disks[2] = (struct xvm_hc_disk_config){ .kind = XVM_HC_DISK, .position = 1, .format = "qcow2" };
@@ -286,6 +308,13 @@ Test(sim_disk, records_follow_the_domain)
 	cr_assert_str_eq(hvt_disk_info(hv, r.domid, 1).disk.path, ov);
 	cr_assert_not(hvt_disk_info(hv, r.domid, 1).resize_online, "at start, position 1 is on the IDE controller");
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, r.domid), 0);
-	snprintf(rec, sizeof rec, "%s/sim-disks/%u", dir, r.domid);
-	cr_assert_neq(hvt_sh("test -e '%s'", rec), 0, "the record outlived its domain");
+
+	/* The next domain in that table slot starts without disks, and has only what it plugs. */
+	hvt_config(&cfg, 2, 65536);
+	cfg.ndisks = 0;
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &e), 0);
+	cr_assert_eq(hvt_disk_device(hv, XVM_HC_DEVICE_ATTACH, e, &fresh), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_str_eq(hvt_disk_info(hv, e, 3).disk.path, "/srv/sr/fresh.raw");
+	gone.domid = e;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DISK_GET_INFO, &gone), -ENOENT, "a disk of an earlier domain");
 }
