@@ -285,7 +285,7 @@ int cli_run_vm_disk_remove(struct cli_ctx *ctx)
 	const struct drive *d = at_device(ctx, &ds);
 	bool unplugged = false;
 	if (!d)
-		r = cli_fail("VM %s has no disk at device %s", vm, cli_param_text(ctx, "device", ""));
+		r = cli_fail("the VM has no disk at device %s", cli_param_text(ctx, "device", ""));
 	else if ((r = unplug_if_attached(ctx, d, &unplugged)) == CLI_EXIT_OK &&
 		 (r = cli_call(ctx, "VDI.destroy", cli_args_of(text_of(d->rec, "VDI"), NULL), NULL)) && unplugged)
 		cli_call_quietly(ctx, "VBD.plug", d->ref);
@@ -359,7 +359,7 @@ static int pick_cd(struct cli_ctx *ctx, bool want_empty, char **vbd)
 	if (r)
 		return r;
 	if (ds.n == 0) {
-		r = cli_fail("VM %s has no CD drive: add one with vm-cd-add", vm);
+		r = cli_fail("the VM has no CD drive: add one with vm-cd-add");
 	} else {
 		size_t i = 0;
 		while (i < ds.n && bool_of(ds.d[i].rec, "empty") != want_empty)
@@ -415,7 +415,7 @@ int cli_run_vm_cd_remove(struct cli_ctx *ctx)
 	if (cli_args_get(ctx->args, "cd-name"))
 		r = cd_vdi(ctx, &vdi);
 	else if (!(only = at_device(ctx, &ds)))
-		r = cli_fail("VM %s has no CD drive at device %s", vm, cli_param_text(ctx, "device", ""));
+		r = cli_fail("the VM has no CD drive at device %s", cli_param_text(ctx, "device", ""));
 	size_t removed = 0;
 	for (size_t i = 0; r == CLI_EXIT_OK && i < ds.n; i++) {
 		const struct drive *d = &ds.d[i];
@@ -428,7 +428,7 @@ int cli_run_vm_cd_remove(struct cli_ctx *ctx)
 		removed++;
 	}
 	if (r == CLI_EXIT_OK && removed == 0)
-		r = cli_fail("no CD drive of VM %s holds %s", vm, cli_param_text(ctx, "cd-name", ""));
+		r = cli_fail("no CD drive of the VM holds %s", cli_param_text(ctx, "cd-name", ""));
 	drives_clear(&ds);
 	free(vdi);
 	free(vm);
