@@ -18,9 +18,10 @@ class Xvm:
         self.env = dict(os.environ, XVM_URI=self.uri)
         self.env.pop("XVM_HC_FAULT", None)
 
-    def run(self, *args, env=None, stdin=subprocess.DEVNULL):
+    def run(self, *args, env=None, stdin=subprocess.DEVNULL, cwd=None):
         e = dict(self.env, **(env or {}))
-        return subprocess.run([XVM, *args], env=e, stdin=stdin, capture_output=True, text=True, timeout=60)
+        return subprocess.run([XVM, *args], env=e, stdin=stdin, capture_output=True, text=True, timeout=60,
+                              cwd=cwd)
 
     def ok(self, *args, **kw):
         """Runs a command that must succeed; returns its stdout, stripped."""
