@@ -152,7 +152,7 @@ const struct cli_command cli_commands[] = {
 	PARAM_COMMANDS("pbd", "PBD", "a PBD"),
 
 	{ "vdi-create", "VDI", P("sr-uuid", "name-label", "virtual-size"),
-	  P("name-description", "type", "sharable", "read-only"), 0, NULL, NULL,
+	  P("name-description", "type", "sharable"), 0, NULL, NULL,
 	  "Make an empty disk of virtual-size (10GiB, 512MiB, bytes) in the SR; sm-config:type=raw for a raw "
 	  "image (qcow2 by default). Prints its UUID.",
 	  cli_check_param_values, cli_run_vdi_create, NULL, P("sm-config") },

@@ -156,7 +156,6 @@ int cli_new_vdi(struct cli_ctx *ctx, const char *sr, const char *name_label, int
 	if (cli_args_get(ctx->args, "type"))
 		json_object_object_add(rec, "type", json_object_new_string(cli_param_enum(ctx, "type", "user")));
 	json_object_object_add(rec, "sharable", json_object_new_boolean(cli_param_bool(ctx, "sharable", false)));
-	json_object_object_add(rec, "read_only", json_object_new_boolean(cli_param_bool(ctx, "read-only", false)));
 	struct json_object *a = json_object_new_array();
 	json_object_array_add(a, rec);
 	return cli_call_ref(ctx, "VDI.create", a, ref);

@@ -150,7 +150,14 @@ def test_sr_create_errors(xvm, tmp_path):
     afile.write_text("")
     err = xvm.fails(1, "sr-create", "name-label=n", "type=file", f"device-config:location={afile}")
     assert "SR_BACKEND_FAILURE" in err and "not a directory" in err
+    err = xvm.fails(1, "sr-create", "name-label=n", "type=file", "shared=true", f"device-config:location={tmp_path}")
+    assert "INVALID_VALUE" in err and "shared" in err
+    err = xvm.fails(1, "sr-create", "name-label=n", "type=file", "host-uuid=nope", f"device-config:location={tmp_path}")
+    assert "UUID_INVALID" in err
     assert xvm.records("sr-list", "params=all") == before
+    host = xvm.ok("host-list", "--minimal")
+    sr = xvm.ok("sr-create", "name-label=n", "type=file", f"host-uuid={host}", f"device-config:location={tmp_path}")
+    assert xvm.ok("pbd-list", f"SR={sr}", "params=host", "--minimal") == host
 
 
 def test_sr_and_pbd_lifecycle(xvm, tmp_path):
@@ -213,6 +220,16 @@ def test_vbd_create_plug_and_destroy(xvm):
     unplug_plug_destroy(xvm, "vbd", vbd, f"VM={vm}")
     err = xvm.fails(1, "vbd-create", f"vm-uuid={vm}")      # a disk drive needs a VDI
     assert "INVALID_VALUE" in err
+
+
+def test_vdi_create_fields(xvm):
+    sr = local_sr(xvm)
+    vdi = xvm.ok("vdi-create", f"sr-uuid={sr}", "name-label=golden", "virtual-size=1MiB", "sharable=true",
+                 "type=system", "name-description=the base")
+    rec = xvm.records("vdi-list", f"uuid={vdi}", "params=all")[0]
+    assert rec["sharable"] is True and rec["type"] == "system" and rec["name-description"] == "the base"
+    xvm.fails(2, "vdi-create", f"sr-uuid={sr}", "name-label=x", "virtual-size=1MiB", "type=nonsense")
+    xvm.fails(2, "vdi-create", f"sr-uuid={sr}", "name-label=x", "virtual-size=1MiB", "sharable=perhaps")
 
 
 def test_vbd_cd_insert_and_eject(xvm):
