@@ -258,3 +258,12 @@ def test_generic_lists_and_params_of_storage_classes(xvm):
     assert "name-description ( RW): notes" in xvm.ok("vdi-param-list", f"uuid={vdi}")
     err = xvm.fails(2, "vdi-param-set", f"uuid={vdi}", "virtual-size=2")
     assert "read-only" in err
+    # xe's names of the references filter and show them: sr-uuid=, vm-uuid=, host-uuid=
+    assert xvm.ok("vdi-list", f"sr-uuid={sr}", "--minimal") == vdi
+    assert xvm.ok("vdi-list", f"sr-uuid={sr}", "params=sr-uuid", "--minimal") == sr
+    assert xvm.ok("vdi-list", "sr-uuid=00000000-0000-0000-0000-000000000000", "--minimal") == ""
+    host = xvm.ok("host-list", "--minimal")
+    assert xvm.ok("pbd-list", f"host-uuid={host}", "params=sr-uuid", "--minimal") == sr
+    vm = xvm.install("vm1")
+    vbd = xvm.ok("vbd-create", f"vm-uuid={vm}", f"vdi-uuid={vdi}")
+    assert xvm.ok("vbd-list", f"vm-uuid={vm}", f"vdi-uuid={vdi}", "--minimal") == vbd
