@@ -45,6 +45,11 @@ static int check_params(struct cli_ctx *ctx)
 	for (size_t i = 0; i < ctx->args->nparams; i++) {
 		const struct cli_param *p = &ctx->args->params[i];
 		bool own = cli_command_has_param(c, p->name);
+		if (cli_command_has_map(c, p->name)) {
+			if (!p->key)
+				return cli_usage(ctx, "'%s' is a map: give %s:KEY=VALUE", p->name, p->name);
+			continue;
+		}
 		if (own && p->key)
 			return cli_usage(ctx, "'%s' is not a map: '%s:%s' is not valid", p->name, p->name, p->key);
 		/* Field names are checked by the filter compiler and the param-set check. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every command of `xvm`, in the order `help` lists them. */
 #include "commands.h"
+#include "params.h"
 
 #include <string.h>
 
@@ -35,6 +36,13 @@
 	{ name, cls, NONE, P("params"), CLI_CMD_FILTERS, params, filter,                   \
 	  "List " what ", showing params=a,b (or all); FIELD=VALUE filters narrow the list.", \
 	  cli_check_list, cli_run_list, NULL }
+
+/* Calls one method on the object uuid= names. */
+#define ON_UUID(name, cls, method, what) \
+	{ name, cls, P("uuid"), NONE, 0, NULL, NULL, what, NULL, cli_run_on_uuid, method, NULL }
+
+/* Acts on one VM: vm=NAME-or-UUID, uuid= or filters. */
+#define ONE_VM (CLI_CMD_SELECT | CLI_CMD_FILTERS)
 
 const struct cli_command cli_commands[] = {
 	{ "help", NULL, NONE, NONE, CLI_CMD_WORDS | CLI_CMD_ALL | CLI_CMD_OFFLINE, NULL, NULL,
@@ -82,6 +90,33 @@ const struct cli_command cli_commands[] = {
 	  "print the current boot's output and follow it until the VM stops.",
 	  NULL, cli_run_console, NULL },
 	PARAM_COMMANDS("vm", "VM", "a VM"),
+	{ "vm-disk-add", "VM", P("disk-size"), P("vm", "uuid", "sr-uuid", "device", "name-label"), ONE_VM, NULL,
+	  NOT_TEMPLATES,
+	  "Add a new disk of disk-size (10GiB, 512MiB, bytes) to the VM, in sr-uuid or the pool's default SR, "
+	  "at device (a position, or the first free one); hot-plugged if the VM runs. Prints the disk's (VDI's) UUID.",
+	  cli_check_param_values, cli_run_vm_disk_add, NULL, NULL },
+	{ "vm-disk-list", "VM", NONE, P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "List the VM's disks: each one's VBD and VDI (--minimal and --json: the VBDs).",
+	  NULL, cli_run_vm_disk_list, NULL, NULL },
+	{ "vm-disk-remove", "VM", P("device"), P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "Remove the VM's disk at device and destroy it (its VDI too), unplugging it first if the VM runs.",
+	  NULL, cli_run_vm_disk_remove, NULL, NULL },
+	{ "vm-cd-add", "VM", NONE, P("vm", "uuid", "cd-name", "device"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "Add a CD drive to the VM at device (or the first free position) holding the disc cd-name "
+	  "(a VDI's name-label or UUID), or empty without cd-name; hot-plugged if the VM runs.",
+	  NULL, cli_run_vm_cd_add, NULL, NULL },
+	{ "vm-cd-insert", "VM", P("cd-name"), P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "Put the disc cd-name into the VM's empty CD drive; a running guest sees it at once.",
+	  NULL, cli_run_vm_cd_insert, NULL, NULL },
+	{ "vm-cd-eject", "VM", NONE, P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "Take the disc out of the VM's CD drive; a running guest sees it at once.",
+	  NULL, cli_run_vm_cd_eject, NULL, NULL },
+	{ "vm-cd-remove", "VM", NONE, P("vm", "uuid", "cd-name", "device"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "Remove the VM's CD drive(s) holding cd-name, or the one at device.",
+	  cli_check_vm_cd_remove, cli_run_vm_cd_remove, NULL, NULL },
+	{ "vm-cd-list", "VM", NONE, P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
+	  "List the VM's CD drives and their discs (--minimal and --json: the VBDs).",
+	  NULL, cli_run_vm_cd_list, NULL, NULL },
 
 	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true",
 		     "the templates"),
@@ -92,6 +127,76 @@ const struct cli_command cli_commands[] = {
 	LIST_COMMAND("sr-list", "SR", "uuid,name-label,name-description,type,content-type", NULL,
 		     "the storage repositories"),
 	PARAM_COMMANDS("sr", "SR", "a storage repository"),
+	{ "sr-create", "SR", P("name-label", "type"),
+	  P("name-description", "content-type", "shared", "host-uuid"), 0, NULL, NULL,
+	  "Make a storage repository of type (file: device-config:location=DIR), with its PBD on this host, "
+	  "plugged; prints its UUID.",
+	  cli_check_param_values, cli_run_sr_create, NULL, P("device-config", "sm-config") },
+	{ "sr-introduce", "SR", P("uuid", "name-label", "type"), P("name-description", "content-type", "shared"), 0,
+	  NULL, NULL,
+	  "Record existing storage as an SR of that UUID, without a PBD (add one with pbd-create); prints its UUID.",
+	  cli_check_param_values, cli_run_sr_introduce, NULL, P("sm-config") },
+	ON_UUID("sr-forget", "SR", "SR.forget", "Forget the SR's records (its VDIs and PBDs), keeping the storage."),
+	ON_UUID("sr-destroy", "SR", "SR.destroy", "Destroy the SR's disks and storage, then forget it."),
+	ON_UUID("sr-scan", "SR", "SR.scan", "Bring the SR's VDIs in line with its storage: new images appear, "
+		"vanished ones are marked missing."),
+
+	{ "pbd-create", "PBD", P("host-uuid", "sr-uuid"), NONE, 0, NULL, NULL,
+	  "Record how a host reaches an SR (device-config:KEY=VALUE), unplugged; prints its UUID.",
+	  NULL, cli_run_pbd_create, NULL, P("device-config") },
+	ON_UUID("pbd-plug", "PBD", "PBD.plug", "Attach the SR on the PBD's host and scan it."),
+	ON_UUID("pbd-unplug", "PBD", "PBD.unplug", "Detach the SR from the PBD's host."),
+	ON_UUID("pbd-destroy", "PBD", "PBD.destroy", "Delete an unplugged PBD."),
+	LIST_COMMAND("pbd-list", "PBD", "uuid,host,SR,device-config,currently-attached", NULL,
+		     "the PBDs (how hosts reach SRs)"),
+	PARAM_COMMANDS("pbd", "PBD", "a PBD"),
+
+	{ "vdi-create", "VDI", P("sr-uuid", "name-label", "virtual-size"),
+	  P("name-description", "type", "sharable"), 0, NULL, NULL,
+	  "Make an empty disk of virtual-size (10GiB, 512MiB, bytes) in the SR; sm-config:type=raw for a raw "
+	  "image (qcow2 by default). Prints its UUID.",
+	  cli_check_param_values, cli_run_vdi_create, NULL, P("sm-config") },
+	ON_UUID("vdi-destroy", "VDI", "VDI.destroy", "Destroy a disk no running VM uses, and its VBDs."),
+	{ "vdi-resize", "VDI", P("uuid", "disk-size"), NONE, 0, NULL, NULL,
+	  "Grow the disk to disk-size (10GiB, bytes), also while a running VM uses it.",
+	  cli_check_param_values, cli_run_vdi_resize, NULL, NULL },
+	{ "vdi-clone", "VDI", P("uuid"), P("new-name-label", "new-name-description"), 0, NULL, NULL,
+	  "Make a copy-on-write copy of the disk (instant, whatever its size); prints the copy's UUID.",
+	  NULL, cli_run_vdi_clone, "VDI.clone", NULL },
+	{ "vdi-snapshot", "VDI", P("uuid"), NONE, 0, NULL, NULL,
+	  "Make a copy-on-write snapshot of the disk; prints the snapshot's UUID.",
+	  NULL, cli_run_vdi_clone, "VDI.snapshot", NULL },
+	{ "vdi-copy", "VDI", P("uuid", "sr-uuid"), NONE, 0, NULL, NULL,
+	  "Make a full, independent copy of the disk in the SR; prints the copy's UUID.",
+	  NULL, cli_run_vdi_copy, NULL, NULL },
+	{ "vdi-import", "VDI", P("filename"), P("uuid", "sr-uuid", "virtual-size", "name-label", "format"), 0, NULL,
+	  NULL,
+	  "Write an image file (format raw, qcow2, vhd or vmdk; raw by default) into the disk uuid, or into a new "
+	  "disk of virtual-size in sr-uuid, whose UUID it prints.",
+	  cli_check_vdi_import, cli_run_vdi_import, NULL, NULL },
+	{ "vdi-export", "VDI", P("uuid", "filename"), P("format"), 0, NULL, NULL,
+	  "Write the disk to an image file (format raw, qcow2, vhd or vmdk; raw by default).",
+	  NULL, cli_run_vdi_export, NULL, NULL },
+	LIST_COMMAND("vdi-list", "VDI", "uuid,name-label,name-description,SR,virtual-size,sharable,read-only", NULL,
+		     "the virtual disks"),
+	PARAM_COMMANDS("vdi", "VDI", "a virtual disk"),
+	{ "cd-list", "VDI", NONE, P("params"), CLI_CMD_FILTERS, "uuid,name-label", NULL,
+	  "List the CD images (the VDIs of the ISO SRs), showing params=a,b (or all).",
+	  cli_check_list, cli_run_cd_list, NULL, NULL },
+
+	{ "vbd-create", "VBD", P("vm-uuid"), P("vdi-uuid", "device", "type", "mode", "bootable"), 0, NULL, NULL,
+	  "Make a drive of the VM at device (a position, or autodetect): type Disk or CD, mode RW or RO; "
+	  "a CD drive without vdi-uuid is empty. Prints its UUID.",
+	  cli_check_param_values, cli_run_vbd_create, NULL, NULL },
+	ON_UUID("vbd-destroy", "VBD", "VBD.destroy", "Delete a drive that is not attached to a running VM."),
+	ON_UUID("vbd-plug", "VBD", "VBD.plug", "Hot-plug the drive into its running VM."),
+	ON_UUID("vbd-unplug", "VBD", "VBD.unplug", "Hot-unplug the drive from its running VM."),
+	ON_UUID("vbd-eject", "VBD", "VBD.eject", "Take the disc out of a CD drive."),
+	{ "vbd-insert", "VBD", P("uuid", "vdi-uuid"), NONE, 0, NULL, NULL, "Put a disc into an empty CD drive.",
+	  NULL, cli_run_vbd_insert, NULL, NULL },
+	LIST_COMMAND("vbd-list", "VBD", "uuid,VM,VDI,userdevice,device,type,empty", NULL,
+		     "the drives of the VMs (VBDs)"),
+	PARAM_COMMANDS("vbd", "VBD", "a drive (VBD)"),
 	LIST_COMMAND("console-list", "console", "uuid,VM,protocol,location", NULL, "the consoles of running VMs"),
 	PARAM_COMMANDS("console", "console", "a console"),
 	LIST_COMMAND("task-list", "task", "uuid,name-label,name-description,status,progress", NULL,
@@ -128,6 +233,11 @@ static bool in_list(const char *const *list, const char *name)
 bool cli_command_has_param(const struct cli_command *cmd, const char *name)
 {
 	return in_list(cmd->reqd, name) || in_list(cmd->optional, name);
+}
+
+bool cli_command_has_map(const struct cli_command *cmd, const char *name)
+{
+	return in_list(cmd->maps, name);
 }
 
 const char *cli_command_selector(const struct cli_command *cmd)

@@ -44,6 +44,7 @@ struct cli_command {
 	int (*check)(struct cli_ctx *ctx);
 	int (*run)(struct cli_ctx *ctx);
 	const void *data;             /* per-command data for a shared handler */
+	const char *const *maps;      /* map parameters given as NAME:KEY=VALUE (device-config); may be NULL */
 };
 
 /* NULL-name terminated. */
@@ -70,6 +71,9 @@ struct cli_ctx {
 
 /* Whether a name is one of the command's own parameters (reqd or optional). */
 bool cli_command_has_param(const struct cli_command *cmd, const char *name);
+
+/* Whether a name is one of the command's map parameters (device-config:KEY=VALUE). */
+bool cli_command_has_map(const struct cli_command *cmd, const char *name);
 
 /* A CLI_CMD_SELECT command's NAME-or-UUID selector: "vm" for VM commands. */
 const char *cli_command_selector(const struct cli_command *cmd);
@@ -98,6 +102,10 @@ int cli_run_help(struct cli_ctx *ctx);
 int cli_check_help(struct cli_ctx *ctx);
 
 int cli_run_list(struct cli_ctx *ctx);
+/* cli_run_list showing only the objects keep() accepts. */
+int cli_list_where(struct cli_ctx *ctx, bool (*keep)(const char *ref, void *data), void *data);
+/* Prints the UUID of a new object (create commands, as xe does). */
+int cli_print_uuid_of(struct cli_ctx *ctx, const char *cls, const char *ref);
 int cli_check_list(struct cli_ctx *ctx);
 int cli_run_param_list(struct cli_ctx *ctx);
 int cli_run_param_get(struct cli_ctx *ctx);
@@ -130,3 +138,46 @@ int cli_run_console(struct cli_ctx *ctx);
 int cli_run_token_create(struct cli_ctx *ctx);
 int cli_run_token_list(struct cli_ctx *ctx);
 int cli_run_token_destroy(struct cli_ctx *ctx);
+
+/* --- commands_storage.c: SR, PBD, VDI, VBD ------------------------------------ */
+
+/* Calls a method (taking args), printing its error; *result may be NULL for none. Returns a cli_exit. */
+int cli_call(struct cli_ctx *ctx, const char *method, struct json_object *args, struct json_object **result);
+/* A call whose result is a reference (free() *ref). */
+int cli_call_ref(struct cli_ctx *ctx, const char *method, struct json_object *args, char **ref);
+/* Undoes a step after a failure already reported: method(ref), its own error unreported. */
+void cli_call_quietly(struct cli_ctx *ctx, const char *method, const char *ref);
+/* A JSON array of the strings up to NULL. */
+struct json_object *cli_args_of(const char *first, ...);
+/* VDI.create in sr, with name-description=, sm-config:, type= and sharable= of the command line. */
+int cli_new_vdi(struct cli_ctx *ctx, const char *sr, const char *name_label, int64_t size, char **ref);
+/* VBD.create at device= (autodetect when not given). */
+int cli_new_vbd(struct cli_ctx *ctx, const char *vm, const char *vdi, const char *type, const char *mode,
+		bool bootable, char **ref);
+
+int cli_run_on_uuid(struct cli_ctx *ctx);
+int cli_run_sr_create(struct cli_ctx *ctx);
+int cli_run_sr_introduce(struct cli_ctx *ctx);
+int cli_run_pbd_create(struct cli_ctx *ctx);
+int cli_run_vdi_create(struct cli_ctx *ctx);
+int cli_run_vdi_resize(struct cli_ctx *ctx);
+int cli_run_vdi_clone(struct cli_ctx *ctx);
+int cli_run_vdi_copy(struct cli_ctx *ctx);
+int cli_check_vdi_import(struct cli_ctx *ctx);
+int cli_run_vdi_import(struct cli_ctx *ctx);
+int cli_run_vdi_export(struct cli_ctx *ctx);
+int cli_run_vbd_create(struct cli_ctx *ctx);
+int cli_run_vbd_insert(struct cli_ctx *ctx);
+
+/* --- commands_vm_disks.c: a VM's disks and CD drives ---------------------------- */
+
+int cli_run_vm_disk_add(struct cli_ctx *ctx);
+int cli_run_vm_disk_list(struct cli_ctx *ctx);
+int cli_run_vm_disk_remove(struct cli_ctx *ctx);
+int cli_run_cd_list(struct cli_ctx *ctx);
+int cli_run_vm_cd_add(struct cli_ctx *ctx);
+int cli_run_vm_cd_insert(struct cli_ctx *ctx);
+int cli_run_vm_cd_eject(struct cli_ctx *ctx);
+int cli_check_vm_cd_remove(struct cli_ctx *ctx);
+int cli_run_vm_cd_remove(struct cli_ctx *ctx);
+int cli_run_vm_cd_list(struct cli_ctx *ctx);

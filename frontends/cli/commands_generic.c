@@ -12,6 +12,19 @@
 #include "refcache.h"
 #include "select.h"
 
+int cli_print_uuid_of(struct cli_ctx *ctx, const char *cls, const char *ref)
+{
+	struct json_object *uuid;
+	if (xvm_object_get_field(ctx->conn, cls, ref, "uuid", &uuid) < 0)
+		return cli_api_error();
+	if (ctx->fmt == CLI_FORMAT_JSON)
+		puts(json_object_to_json_string(uuid));
+	else
+		puts(json_object_get_string(uuid));
+	json_object_put(uuid);
+	return CLI_EXIT_OK;
+}
+
 /* --- list ------------------------------------------------------------------ */
 
 /* The fields params=a,b (or all, or the command's defaults) names, in order. */
@@ -63,6 +76,11 @@ int cli_check_list(struct cli_ctx *ctx)
 
 int cli_run_list(struct cli_ctx *ctx)
 {
+	return cli_list_where(ctx, NULL, NULL);
+}
+
+int cli_list_where(struct cli_ctx *ctx, bool (*keep)(const char *ref, void *data), void *data)
+{
 	const struct xvm_field_info **fields;
 	size_t nfields;
 	int r = list_fields(ctx, &fields, &nfields);
@@ -83,8 +101,7 @@ int cli_run_list(struct cli_ctx *ctx)
 		return cli_fail("out of memory");
 	}
 	json_object_object_foreach(all, ref, rec) {
-		(void)ref;
-		if (cli_filters_match(ctx, rec))
+		if ((!keep || keep(ref, data)) && cli_filters_match(ctx, rec))
 			records[n++] = rec;
 	}
 	cli_print_records(stdout, ctx->fmt, fields, nfields, records, n, cli_refcache_uuid, ctx->refs);

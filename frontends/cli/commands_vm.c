@@ -16,17 +16,7 @@ int cli_run_vm_install(struct cli_ctx *ctx)
 	if (xvm_vm_install(ctx->conn, cli_args_get(ctx->args, "template")->value,
 			   cli_args_get(ctx->args, "new-name-label")->value, 0, &ref) < 0)
 		return cli_api_error();
-	struct json_object *uuid;
-	int r = CLI_EXIT_OK;
-	if (xvm_object_get_field(ctx->conn, "VM", ref, "uuid", &uuid) < 0) {
-		r = cli_api_error();
-	} else {
-		if (ctx->fmt == CLI_FORMAT_JSON)
-			puts(json_object_to_json_string(uuid));
-		else
-			puts(json_object_get_string(uuid));
-		json_object_put(uuid);
-	}
+	int r = cli_print_uuid_of(ctx, "VM", ref);
 	free(ref);
 	return r;
 }

@@ -7,7 +7,8 @@
  * prints, one per line, the candidates for WORDS[CWORD]: switches, command
  * names, the command's parameter names (with '='), field names after
  * params= and param-name=, enum and bool values, and live UUIDs and
- * name-labels after vm=, uuid= and template=.
+ * name-labels after vm=, uuid=, template=, sr-uuid=, vdi-uuid=, cd-name=...;
+ * map parameters (device-config:) and image formats.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,10 @@ static void complete_params(const struct completion *c)
 				snprintf(buf, sizeof(buf), "%s=", *p);
 				emit(c, "", buf);
 			}
+	for (const char *const *m = c->cmd->maps; m && *m; m++) {
+		snprintf(buf, sizeof(buf), "%s:", *m);
+		emit(c, "", buf);
+	}
 	if (!c->cls || !(c->cmd->flags & (CLI_CMD_FILTERS | CLI_CMD_ASSIGN)))
 		return;
 	for (size_t i = 0; i < c->cls->nfields; i++) {
@@ -84,9 +89,11 @@ static void complete_field_names(const struct completion *c, const char *eq, boo
 	free(prefix);
 }
 
-/* UUIDs (and name-labels) of live objects, one get_all_records call. */
+enum shown { SHOW_UUIDS = 1, SHOW_NAMES = 2 };
+
+/* UUIDs and/or name-labels of live objects, one get_all_records call. */
 static void complete_objects(const struct completion *c, const char *prefix, const char *cls,
-			     int templates, bool names)
+			     int templates, unsigned shown)
 {
 	xvm_conn *conn;
 	struct json_object *all;
@@ -99,15 +106,31 @@ static void complete_objects(const struct completion *c, const char *prefix, con
 			if (templates >= 0 && json_object_object_get_ex(rec, "is_a_template", &v) &&
 			    json_object_get_boolean(v) != templates)
 				continue;
-			if (json_object_object_get_ex(rec, "uuid", &v))
+			if ((shown & SHOW_UUIDS) && json_object_object_get_ex(rec, "uuid", &v))
 				emit(c, prefix, json_object_get_string(v));
-			if (names && json_object_object_get_ex(rec, "name_label", &v))
+			if ((shown & SHOW_NAMES) && json_object_object_get_ex(rec, "name_label", &v))
 				emit(c, prefix, json_object_get_string(v));
 		}
 		json_object_put(all);
 	}
 	xvm_disconnect(conn);
 }
+
+/* Parameters that name objects of another class than the command's. */
+static const struct {
+	const char *param, *cls;
+	int templates;
+	unsigned shown;
+} object_params[] = {
+	{ "template", "VM", 1, SHOW_UUIDS | SHOW_NAMES },
+	{ "vm-uuid", "VM", 0, SHOW_UUIDS },
+	{ "sr-uuid", "SR", -1, SHOW_UUIDS },
+	{ "vdi-uuid", "VDI", -1, SHOW_UUIDS },
+	{ "host-uuid", "host", -1, SHOW_UUIDS },
+	{ "cd-name", "VDI", -1, SHOW_NAMES },
+};
+
+static const char *const image_formats[] = { "raw", "qcow2", "vhd", "vmdk", NULL };
 
 static void complete_value(const struct completion *c, const char *eq)
 {
@@ -121,19 +144,23 @@ static void complete_value(const struct completion *c, const char *eq)
 		complete_field_names(c, eq, true);
 	else if (own && strcmp(name, "param-name") == 0 && c->cls)
 		complete_field_names(c, eq, false);
-	else if (own && strcmp(name, "template") == 0)
-		complete_objects(c, prefix, "VM", 1, true);
 	else if (own && strcmp(name, "uuid") == 0 && c->cls)
-		complete_objects(c, prefix, c->cls->name, -1, false);
+		complete_objects(c, prefix, c->cls->name, -1, SHOW_UUIDS);
 	else if (own && (c->cmd->flags & CLI_CMD_SELECT) && strcmp(name, cli_command_selector(c->cmd)) == 0)
-		complete_objects(c, prefix, c->cls->name, 0, true);
-	else if (own && strcmp(name, "paused") == 0)
+		complete_objects(c, prefix, c->cls->name, 0, SHOW_UUIDS | SHOW_NAMES);
+	else if ((own && strcmp(name, "paused") == 0) || (f && f->type == XVM_TYPE_BOOL))
 		emit(c, prefix, "true"), emit(c, prefix, "false");
-	else if (!own && f && f->type == XVM_TYPE_BOOL)
-		emit(c, prefix, "true"), emit(c, prefix, "false");
-	else if (!own && f && f->type == XVM_TYPE_ENUM)
+	else if (own && strcmp(name, "format") == 0)
+		for (const char *const *v = image_formats; *v; v++)
+			emit(c, prefix, *v);
+	else if (f && f->type == XVM_TYPE_ENUM)
 		for (const char *const *v = f->enum_values; v && *v; v++)
 			emit(c, prefix, *v);
+	else if (own)
+		for (size_t i = 0; i < sizeof(object_params) / sizeof(object_params[0]); i++)
+			if (strcmp(name, object_params[i].param) == 0)
+				complete_objects(c, prefix, object_params[i].cls, object_params[i].templates,
+						 object_params[i].shown);
 out:
 	free(name);
 	free(prefix);

@@ -24,7 +24,19 @@ const struct xvm_field_info *cli_field_lookup(const struct xvm_class_info *cls, 
 		return NULL;
 	for (size_t i = 0; i <= n; i++)
 		api[i] = cli_name[i] == '-' ? '_' : cli_name[i];
-	return xvm_class_field(cls, api);
+	const struct xvm_field_info *f = xvm_class_field(cls, api);
+	/* xe's name for a reference to the object's SR, VM, host, VDI: sr-uuid, vm-uuid, ... */
+	static const char suffix[] = "_uuid";
+	size_t base = n - (sizeof(suffix) - 1);
+	if (f || n < sizeof(suffix) || strcmp(api + base, suffix) != 0)
+		return f;
+	for (size_t i = 0; i < cls->nfields; i++) {
+		const struct xvm_field_info *r = xvm_class_field_at(cls, i);
+		if (r->type == XVM_TYPE_REF && strlen(r->name) == base && strncasecmp(r->name, api, base) == 0 &&
+		    strcasecmp(r->name, r->ref_class) == 0)
+			return r;
+	}
+	return NULL;
 }
 
 char *cli_field_name(const struct xvm_field_info *f)

@@ -12,7 +12,9 @@
 #include <json-c/json.h>
 #include <xvm/xvm.h>
 
-/* The field a command-line name ("VCPUs-max") stands for, or NULL. */
+/* The field a command-line name ("VCPUs-max") stands for, or NULL; xe's
+ * "sr-uuid" (VDI, PBD), "vm-uuid", "vdi-uuid" (VBD), "host-uuid" (PBD) stand
+ * for the reference to the object of that class. */
 const struct xvm_field_info *cli_field_lookup(const struct xvm_class_info *cls, const char *cli_name);
 
 /* The command-line name of a field ("name_label" -> "name-label"); free() it. */

@@ -5,13 +5,12 @@
 
 #include "commands.h"
 
-static void print_list(const char *const *list, const char *extra)
+/* Prints the names after sep, each followed by suffix; returns the separator for what follows. */
+static const char *print_list(const char *const *list, const char *suffix, const char *sep)
 {
-	const char *sep = "";
 	for (; list && *list; list++, sep = ", ")
-		printf("%s%s", sep, *list);
-	if (extra)
-		printf("%s%s", sep, extra);
+		printf("%s%s%s", sep, *list, suffix);
+	return sep;
 }
 
 static void describe(const struct cli_command *c)
@@ -19,11 +18,14 @@ static void describe(const struct cli_command *c)
 	unsigned f = c->flags;
 	printf("command name            : %s\n", c->name);
 	printf("        reqd params     : ");
-	print_list(c->reqd, NULL);
+	print_list(c->reqd, "", "");
 	printf("\n        optional params : ");
-	print_list(c->optional, f & CLI_CMD_FILTERS ? "FIELD=VALUE (filters)"
-				: f & CLI_CMD_ASSIGN ? "FIELD=VALUE, MAP:KEY=VALUE"
-				: f & CLI_CMD_ANY_KEY ? "KEY=VALUE" : NULL);
+	const char *sep = print_list(c->maps, ":KEY=VALUE", print_list(c->optional, "", ""));
+	const char *extra = f & CLI_CMD_FILTERS ? "FIELD=VALUE (filters)"
+			  : f & CLI_CMD_ASSIGN ? "FIELD=VALUE, MAP:KEY=VALUE"
+			  : f & CLI_CMD_ANY_KEY ? "KEY=VALUE" : NULL;
+	if (extra)
+		printf("%s%s", sep, extra);
 	if (f & (CLI_CMD_FORCE | CLI_CMD_MULTIPLE | CLI_CMD_ALL))
 		printf("\n        switches        :%s%s%s", f & CLI_CMD_FORCE ? " --force" : "",
 		       f & CLI_CMD_MULTIPLE ? " --multiple" : "", f & CLI_CMD_ALL ? " --all" : "");

@@ -208,12 +208,17 @@ int cli_lookup(struct cli_ctx *ctx, const char *cls, const char *text, char **re
 	return r;
 }
 
-int cli_lookup_uuid_param(struct cli_ctx *ctx, char **ref)
+int cli_lookup_uuid(struct cli_ctx *ctx, const char *cls, const char *param, char **ref)
 {
-	const struct cli_param *p = cli_args_get(ctx->args, "uuid");
-	if (xvm_object_get_by_uuid(ctx->conn, ctx->cls->name, p->value, ref) < 0)
+	const struct cli_param *p = cli_args_get(ctx->args, param);
+	if (xvm_object_get_by_uuid(ctx->conn, cls, p->value, ref) < 0)
 		return cli_api_error();
 	return CLI_EXIT_OK;
+}
+
+int cli_lookup_uuid_param(struct cli_ctx *ctx, char **ref)
+{
+	return cli_lookup_uuid(ctx, ctx->cls->name, "uuid", ref);
 }
 
 int cli_select(struct cli_ctx *ctx, struct json_object **refs)

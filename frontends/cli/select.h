@@ -38,5 +38,8 @@ int cli_select(struct cli_ctx *ctx, struct json_object **refs);
 /* The one object of `cls` with this UUID, else with this name_label (free() *ref). */
 int cli_lookup(struct cli_ctx *ctx, const char *cls, const char *text, char **ref);
 
+/* The object of class cls whose UUID the (given) parameter `param` holds (free() *ref). */
+int cli_lookup_uuid(struct cli_ctx *ctx, const char *cls, const char *param, char **ref);
+
 /* The object of ctx->cls with uuid=... (free() *ref). */
 int cli_lookup_uuid_param(struct cli_ctx *ctx, char **ref);

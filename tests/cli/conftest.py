@@ -23,10 +23,10 @@ class Xvm:
         self.env.pop("XVM_HC_FAULT", None)
         self.remote = []   # switches that send the command to an xvmd
 
-    def run(self, *args, env=None, stdin=subprocess.DEVNULL):
+    def run(self, *args, env=None, stdin=subprocess.DEVNULL, cwd=None):
         e = dict(self.env, **(env or {}))
         return subprocess.run([XVM, *self.remote, *args], env=e, stdin=stdin, capture_output=True, text=True,
-                              timeout=60)
+                              timeout=60, cwd=cwd)
 
     def ok(self, *args, **kw):
         """Runs a command that must succeed; returns its stdout, stripped."""

@@ -33,6 +33,9 @@ Test(commands, table_matches_the_metadata)
 		}
 		if (c->flags & CLI_CMD_SELECT)
 			cr_assert_not_null(cli_command_selector(c), "%s", c->name);
+		/* A map parameter is given only as NAME:KEY=VALUE, never also as NAME=. */
+		for (const char *const *m = c->maps; m && *m; m++)
+			cr_assert(!cli_command_has_param(c, *m), "%s: %s is a map and a plain parameter", c->name, *m);
 		cr_assert_eq(cli_command_lookup(c->name), c);
 	}
 }
@@ -69,6 +72,14 @@ Test(commands, good_command_lines_pass, .init = cr_redirect_stderr)
 	cr_assert_eq(PREPARE("vm-param-get", "uuid=u", "param-name=other-config", "param-key=k"), CLI_EXIT_OK);
 	cr_assert_eq(PREPARE("vm-param-clear", "uuid=u", "param-name=name-description"), CLI_EXIT_OK);
 	cr_assert_eq(PREPARE("help", "vm-start"), CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("sr-create", "name-label=s", "type=file", "shared=false", "device-config:location=/d",
+			     "sm-config:a=b"), CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("vdi-create", "sr-uuid=s", "name-label=d", "virtual-size=10GiB", "sm-config:type=raw"),
+		     CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("vbd-create", "vm-uuid=v", "type=cd", "mode=ro", "bootable=TRUE"), CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("vdi-import", "sr-uuid=s", "filename=f", "virtual-size=1048576"), CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("vm-disk-add", "vm=web", "disk-size=512MiB", "device=1"), CLI_EXIT_OK);
+	cr_assert_eq(PREPARE("vm-cd-remove", "vm=web", "device=3"), CLI_EXIT_OK);
 }
 
 Test(commands, usage_errors, .init = cr_redirect_stderr)
@@ -98,6 +109,16 @@ Test(commands, usage_errors, .init = cr_redirect_stderr)
 		{ "xvm", "vm-param-clear", "uuid=u", "param-name=VCPUs-max", NULL },  /* no empty int */
 		{ "xvm", "vm-param-list", "uuid=u", "extra", NULL },
 		{ "xvm", "help", "no-such-command", NULL },
+		{ "xvm", "sr-create", "name-label=s", "type=file", "device-config=/d", NULL }, /* a map as a whole */
+		{ "xvm", "sr-create", "name-label=s", "type=file", "shared=yes", NULL },
+		{ "xvm", "sr-create", "name-label=s", "type=file", "name-description:k=v", NULL },
+		{ "xvm", "pbd-create", "host-uuid=h", "sr-uuid=s", "sm-config:k=v", NULL },   /* not its map */
+		{ "xvm", "vdi-create", "sr-uuid=s", "name-label=d", "virtual-size=10GB", NULL },
+		{ "xvm", "vdi-resize", "uuid=u", "disk-size=0", NULL },
+		{ "xvm", "vdi-import", "uuid=u", "filename=f", "sr-uuid=s", NULL },
+		{ "xvm", "vbd-create", "vm-uuid=v", "type=Floppy-ish", NULL },
+		{ "xvm", "vm-disk-add", "disk-size=1GiB", NULL },                    /* which VM? */
+		{ "xvm", "vm-cd-remove", "vm=web", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int n = 0;

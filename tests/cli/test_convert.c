@@ -41,6 +41,18 @@ Test(convert, names_hyphenate_both_ways)
 	cr_assert_null(cli_field_lookup(xvm_class_lookup("VM"), "no-such-field"));
 }
 
+Test(convert, xe_names_of_references)
+{
+	cr_assert_str_eq(cli_field_lookup(xvm_class_lookup("VDI"), "sr-uuid")->name, "SR");
+	cr_assert_str_eq(cli_field_lookup(xvm_class_lookup("VBD"), "vm-uuid")->name, "VM");
+	cr_assert_str_eq(cli_field_lookup(xvm_class_lookup("VBD"), "vdi-uuid")->name, "VDI");
+	cr_assert_str_eq(cli_field_lookup(xvm_class_lookup("PBD"), "host-uuid")->name, "host");
+	cr_assert_null(cli_field_lookup(xvm_class_lookup("VM"), "sr-uuid"));
+	cr_assert_null(cli_field_lookup(xvm_class_lookup("VM"), "uuid-uuid"));
+	cr_assert_null(cli_field_lookup(xvm_class_lookup("VM"), "-uuid"));
+	cr_assert_null(cli_field_lookup(xvm_class_lookup("VBD"), "mode-uuid"));    /* not a reference */
+}
+
 Test(convert, memory_units)
 {
 	int64_t b;
