@@ -2,6 +2,8 @@
 """A VM's disks and CD drives: vm-disk-*, vm-cd-* and cd-list."""
 import os
 
+import pytest
+
 from test_storage import local_dir, local_sr, vdi_file, vdis
 
 
@@ -59,6 +61,7 @@ def test_vm_disk_on_a_running_vm_is_hot_plugged(xvm):
     assert xvm.power(vm) == "running"
 
 
+@pytest.mark.local_only("the fault is injected into the CLI's own hypervisor handle")
 def test_vm_disk_add_undoes_a_failed_hot_plug(xvm):
     vm = xvm.install("web")
     xvm.ok("vm-start", "vm=web")
@@ -142,6 +145,7 @@ def complete(xvm, *words):
     return xvm.ok("--complete", str(len(words) - 1), *words).splitlines()
 
 
+@pytest.mark.local_only("completion connects with the words it completes")
 def test_completion_of_storage_parameters(xvm):
     assert {"sr-create", "sr-destroy", "sr-scan"} <= set(complete(xvm, "sr-"))
     c = complete(xvm, "sr-create", "")
