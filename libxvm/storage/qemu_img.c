@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/error_internal.h"
-#include "core/run.h"
+#include "storage/sr_tool.h"
 
 #define QEMU_IMG_MAX_ARGS 32
 
@@ -20,23 +20,7 @@ int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *
 	for (; args[n - 1] && n <= QEMU_IMG_MAX_ARGS; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
-	struct run_result res;
-	int r = run_tool(argv, timeout_s, &res);
-	if (r < 0)
-		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0],
-			    strerror(-r));
-	if (res.status != 0) {
-		const char *why = res.timed_out ? "timed out" : *res.err ? res.err : "failed";
-		/* qemu-img prefixes its messages with its own name. */
-		if (strncmp(why, "qemu-img: ", 10) == 0)
-			why += 10;
-		r = ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, why, "%s: %s", what, why);
-	} else if (out) {
-		*out = res.out;
-		res.out = NULL;
-	}
-	run_result_free(&res);
-	return r;
+	return sr_tool_run(what, timeout_s, out, argv);
 }
 
 int qemu_img_run(const char *what, unsigned timeout_s, char **out, ...)
