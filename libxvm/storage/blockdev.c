@@ -36,7 +36,8 @@ int blockdev_check(struct sr_handle *sr, const char *path, struct stat *ret)
 {
 	struct stat st;
 	if (stat(path, &st) < 0)
-		return bad_device(sr, path, strerror(errno));
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "device", path, "SR %s: device %s: %s", sr->uuid, path,
+			    strerror(errno));
 	if (!S_ISBLK(st.st_mode))
 		return bad_device(sr, path, "is not a block device");
 	if (ret)
@@ -91,7 +92,8 @@ int blockdev_check_unused(struct sr_handle *sr, const char *path)
 		return ERR1(XVM_ERR_SR_DEVICE_IN_USE, path, "device %s is in use: it is mounted or held by another device",
 			    path);
 	if (fd < 0)
-		return bad_device(sr, path, strerror(errno));
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, "device", path, "SR %s: cannot open device %s: %s", sr->uuid, path,
+			    strerror(errno));
 	close(fd);
 	struct blockdev_probe p;
 	if ((r = blockdev_probe(sr, path, &p)) == 0 && (*p.type || *p.pttype))

@@ -9,8 +9,9 @@
 #include "core/run.h"
 
 /* What the tool said, on one line: its stderr lines, trimmed, joined by
- * "; ", without the "tool: " prefix some put first, and without the
- * warnings LVM's tools print about descriptors their caller leaks to them. */
+ * "; ", without the "tool: " prefix some put first, and without two
+ * warnings of LVM's tools that say nothing of the failure: of descriptors
+ * their caller leaks to them, and that activation is off (for reports). */
 static char *message_of(const char *tool, const char *err)
 {
 	const char *base = strrchr(tool, '/') ? strrchr(tool, '/') + 1 : tool;
@@ -30,8 +31,9 @@ static char *message_of(const char *tool, const char *err)
 			line += blen + 2;
 			len -= blen + 2;
 		}
-		bool leak_warning = strncmp(line, "File descriptor ", 16) == 0 && memmem(line, len, " leaked on ", 11);
-		if (len && !leak_warning) {
+		bool noise = (strncmp(line, "File descriptor ", 16) == 0 && memmem(line, len, " leaked on ", 11)) ||
+			     strncmp(line, "WARNING: Activation disabled.", 29) == 0;
+		if (len && !noise) {
 			if (n) {
 				memcpy(msg + n, "; ", 2);
 				n += 2;

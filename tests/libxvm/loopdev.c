@@ -99,3 +99,46 @@ bool t_exists(const char *path)
 	struct stat st;
 	return stat(path, &st) == 0;
 }
+
+int t_sr_create(xvm_conn *c, const char *type, const char *device_config_json, char **ref)
+{
+	char args[1024];
+	snprintf(args, sizeof(args), "[\"OpaqueRef:NULL\", %s, \"0\", \"sr1\", \"\", \"%s\", \"\", false, {}]",
+		 device_config_json, type);
+	struct json_object *res = NULL;
+	int r = t_call(c, "SR.create", args, &res);
+	if (r == 0 && ref)
+		*ref = strdup(json_object_get_string(res));
+	json_object_put(res);
+	return r;
+}
+
+int t_sr_create_on(xvm_conn *c, const char *type, const char *device, char **ref)
+{
+	char dc[512];
+	snprintf(dc, sizeof(dc), "{\"device\": \"%s\"}", device);
+	return t_sr_create(c, type, dc, ref);
+}
+
+char *t_sr_introduce(xvm_conn *c, const char *type, const char *uuid, const char *device, char **sr)
+{
+	char args[1024];
+	snprintf(args, sizeof(args), "[\"%s\", \"adopted\", \"\", \"%s\", \"\", false, {}]", uuid, type);
+	struct json_object *res = NULL;
+	T_OK(t_call(c, "SR.introduce", args, &res));
+	*sr = strdup(json_object_get_string(res));
+	json_object_put(res);
+	snprintf(args, sizeof(args),
+		 "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"device\": \"%s\"}}]", *sr,
+		 device);
+	T_OK(t_call(c, "PBD.create", args, &res));
+	char *pbd = strdup(json_object_get_string(res));
+	json_object_put(res);
+	return pbd;
+}
+
+void t_check_bad_device(xvm_conn *c, const char *type, const char *device, const char *why)
+{
+	T_ERR(t_sr_create_on(c, type, device, NULL), XVM_ERR_SR_BACKEND_FAILURE, 2, "device", device);
+	cr_assert(strstr(t_errmsg(), device) && strstr(t_errmsg(), why), "%s: %s", device, t_errmsg());
+}

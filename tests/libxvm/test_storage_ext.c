@@ -36,23 +36,11 @@ static void teardown(void)
 
 TestSuite(storage_ext, .init = setup, .fini = teardown);
 
-static int create_sr(const char *type, const char *device_config_json, struct json_object **res)
-{
-	char args[1024];
-	snprintf(args, sizeof(args), "[\"OpaqueRef:NULL\", %s, \"0\", \"sr1\", \"\", \"%s\", \"\", false, {}]",
-		 device_config_json, type);
-	return t_call(conn, "SR.create", args, res);
-}
-
 /* A new ext SR on dev: its reference (free()). */
 static char *new_sr(void)
 {
-	char dc[512];
-	snprintf(dc, sizeof(dc), "{\"device\": \"%s\"}", dev);
-	struct json_object *res = NULL;
-	T_OK(create_sr("ext", dc, &res));
-	char *ref = strdup(json_object_get_string(res));
-	json_object_put(res);
+	char *ref = NULL;
+	T_OK(t_sr_create_on(conn, "ext", dev, &ref));
 	return ref;
 }
 
@@ -200,17 +188,9 @@ Test(storage_ext, unplug_unmounts_and_plug_remounts_with_the_vdis)
 /* SR.introduce of uuid, a PBD on device and PBD.plug: the result of the plug; *sr its SR. */
 static int introduce_and_plug(const char *uuid, const char *device, char **sr)
 {
-	char args[1024];
-	snprintf(args, sizeof(args), "[\"%s\", \"again\", \"\", \"ext\", \"\", false, {}]", uuid);
-	struct json_object *res = NULL;
-	T_OK(t_call(conn, "SR.introduce", args, &res));
-	*sr = strdup(json_object_get_string(res));
-	json_object_put(res);
-	snprintf(args, sizeof(args), "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"device\": \"%s\"}}]",
-		 *sr, device);
-	T_OK(t_call(conn, "PBD.create", args, &res));
-	int r = xvm_pbd_plug(conn, json_object_get_string(res));
-	json_object_put(res);
+	char *pbd = t_sr_introduce(conn, "ext", uuid, device, sr);
+	int r = xvm_pbd_plug(conn, pbd);
+	free(pbd);
 	return r;
 }
 
@@ -282,26 +262,18 @@ Test(storage_ext, destroy_unmounts_and_wipes_the_device)
 	free(sr);
 }
 
-static void check_bad_device(const char *device, const char *why)
-{
-	char dc[512];
-	snprintf(dc, sizeof(dc), "{\"device\": \"%s\"}", device);
-	T_ERR(create_sr("ext", dc, &(struct json_object *){ NULL }), XVM_ERR_SR_BACKEND_FAILURE, 2, "device", device);
-	cr_assert(strstr(t_errmsg(), device) && strstr(t_errmsg(), why), "%s: %s", device, t_errmsg());
-}
-
 Test(storage_ext, bad_devices_are_refused)
 {
 	char path[4200];
-	check_bad_device("/dev/xvm-no-such-device", "No such file");
+	t_check_bad_device(conn, "ext", "/dev/xvm-no-such-device", "No such file");
 	snprintf(path, sizeof(path), "%s/disk.img", dir);
-	check_bad_device(path, "not a block device");
-	check_bad_device("loop0", "absolute");
-	T_ERR(create_sr("ext", "{}", &(struct json_object *){ NULL }), XVM_ERR_SR_BACKEND_FAILURE, 2, "device_config",
+	t_check_bad_device(conn, "ext", path, "not a block device");
+	t_check_bad_device(conn, "ext", "loop0", "absolute");
+	T_ERR(t_sr_create(conn, "ext", "{}", NULL), XVM_ERR_SR_BACKEND_FAILURE, 2, "device_config",
 	      "device");
 	char dc[512];
 	snprintf(dc, sizeof(dc), "{\"device\": \"%s\", \"location\": \"/tmp\"}", dev);
-	T_ERR(create_sr("ext", dc, &(struct json_object *){ NULL }), XVM_ERR_SR_BACKEND_FAILURE, 2, "device_config",
+	T_ERR(t_sr_create(conn, "ext", dc, NULL), XVM_ERR_SR_BACKEND_FAILURE, 2, "device_config",
 	      "location");
 	cr_assert_eq(t_sh("blkid -p '%s'", dev), 2, "a refused SR.create wrote to the device");
 	snprintf(path, sizeof(path), "%s/sr/mnt", dir);
@@ -315,9 +287,7 @@ Test(storage_ext, a_device_holding_a_filesystem_is_in_use)
 {
 	cr_assert_eq(t_sh("mkfs.ext4 -q -F '%s'", dev), 0);
 	char *before = blkid_tag("UUID");
-	char dc[512];
-	snprintf(dc, sizeof(dc), "{\"device\": \"%s\"}", dev);
-	T_ERR(create_sr("ext", dc, &(struct json_object *){ NULL }), XVM_ERR_SR_DEVICE_IN_USE, 1, dev);
+	T_ERR(t_sr_create_on(conn, "ext", dev, NULL), XVM_ERR_SR_DEVICE_IN_USE, 1, dev);
 	cr_assert(strstr(t_errmsg(), "ext4"), "%s", t_errmsg());
 	char *after = blkid_tag("UUID");
 	cr_assert_str_eq(after, before, "the refused device was formatted");
@@ -326,7 +296,7 @@ Test(storage_ext, a_device_holding_a_filesystem_is_in_use)
 	char mnt[4200];
 	snprintf(mnt, sizeof(mnt), "%s/elsewhere", dir);
 	cr_assert_eq(t_sh("mkdir '%s' && mount -t ext4 '%s' '%s'", mnt, dev, mnt), 0);
-	T_ERR(create_sr("ext", dc, &(struct json_object *){ NULL }), XVM_ERR_SR_DEVICE_IN_USE, 1, dev);
+	T_ERR(t_sr_create_on(conn, "ext", dev, NULL), XVM_ERR_SR_DEVICE_IN_USE, 1, dev);
 	cr_assert(strstr(t_errmsg(), "in use"), "%s", t_errmsg());
 	cr_assert(t_mounted(mnt));
 	free(before);
