@@ -185,6 +185,29 @@ Test(storage_ext, unplug_unmounts_and_plug_remounts_with_the_vdis)
 	free(sr);
 }
 
+/* As after a reboot: the PBD says plugged, the mount is gone, its directory is left. */
+Test(storage_ext, a_plugged_sr_whose_mount_is_gone_is_not_used)
+{
+	char *sr = new_sr(), *pbd = pbd_of(sr);
+	char *a = new_vdi(sr, "a", 4 << 20);
+	char mnt[4200];
+	snprintf(mnt, sizeof(mnt), "%s", mnt_of(sr));
+	cr_assert_eq(t_sh("umount '%s'", mnt), 0);
+	cr_assert(t_exists(mnt));
+	T_ERR(xvm_sr_scan(conn, sr), XVM_ERR_SR_BACKEND_FAILURE, 2, "mount", mnt);
+	cr_assert(!t_getb(conn, "VDI", a, "missing"), "an unmounted SR was scanned as empty");
+	T_ERR(xvm_vdi_create(conn, sr, "b", 1 << 20, &(char *){ NULL }), XVM_ERR_SR_BACKEND_FAILURE, 2, "mount", mnt);
+	T_ERR(xvm_vdi_clone(conn, a, &(char *){ NULL }), XVM_ERR_SR_BACKEND_FAILURE, 2, "mount", mnt);
+	T_ERR(xvm_vdi_destroy(conn, a), XVM_ERR_SR_BACKEND_FAILURE, 2, "mount", mnt);
+	cr_assert_eq(t_sh("[ -z \"$(ls -A '%s')\" ]", mnt), 0, "something was written into the unmounted directory");
+	T_OK(xvm_pbd_unplug(conn, pbd));
+	T_OK(xvm_pbd_plug(conn, pbd));
+	cr_assert(t_exists(image_of(sr, a)));
+	free(a);
+	free(pbd);
+	free(sr);
+}
+
 /* SR.introduce of uuid, a PBD on device and PBD.plug: the result of the plug; *sr its SR. */
 static int introduce_and_plug(const char *uuid, const char *device, char **sr)
 {
