@@ -11,6 +11,7 @@ PACKAGES="
   libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev
   qemu-system-x86 qemu-utils qemu-block-extra ovmf
   busybox-static xz-utils zstd
+  e2fsprogs lvm2 util-linux mount
   python3-libvirt libvirt-clients
 "
 

@@ -8,6 +8,7 @@
 
 #include "core/error_internal.h"
 #include "core/run.h"
+#include "storage/sr_tool.h"
 
 #define QEMU_IMG_MAX_ARGS 32
 
@@ -22,39 +23,11 @@ static void make_argv(const char **argv, const char *const *args)
 	argv[n] = NULL;
 }
 
-/* SR_BACKEND_FAILURE [what, qemu-img's message] for a run that failed; 0 otherwise. */
-static int outcome(const char *what, struct run_result *res, char **out)
-{
-	if (res->status != 0) {
-		const char *why = res->timed_out ? "timed out" : *res->err ? res->err : "failed";
-		/* qemu-img prefixes its messages with its own name. */
-		if (strncmp(why, "qemu-img: ", 10) == 0)
-			why += 10;
-		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, why, "%s: %s", what, why);
-	}
-	if (out) {
-		*out = res->out;
-		res->out = NULL;
-	}
-	return 0;
-}
-
-static int cannot_run(const char *what, const char *bin, int r)
-{
-	return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, bin, strerror(-r));
-}
-
 int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
 {
 	const char *argv[QEMU_IMG_MAX_ARGS + 2];
 	make_argv(argv, args);
-	struct run_result res;
-	int r = run_tool(argv, timeout_s, &res);
-	if (r < 0)
-		return cannot_run(what, argv[0], r);
-	r = outcome(what, &res, out);
-	run_result_free(&res);
-	return r;
+	return sr_tool_run(what, timeout_s, out, argv);
 }
 
 int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2)
@@ -66,10 +39,11 @@ int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *a
 	struct run_result res[2];
 	int r = run_tools(2, argvs, timeout_s, res);
 	if (r < 0)
-		return cannot_run(what, argv[0][0], r);
-	r = outcome(what, &res[0], NULL);
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0][0],
+			    strerror(-r));
+	r = sr_tool_result(what, argv[0][0], &res[0], NULL);
 	if (r == 0)
-		r = outcome(what, &res[1], NULL);
+		r = sr_tool_result(what, argv[1][0], &res[1], NULL);
 	run_result_free(&res[0]);
 	run_result_free(&res[1]);
 	return r;

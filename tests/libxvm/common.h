@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <xvm/xvm.h>
 
@@ -21,6 +22,8 @@ void t_rmdir(char *dir);
 void t_write_file(const char *path, const char *text);
 /* The file's whole content (free()), or NULL; *len its length. */
 char *t_read_file(const char *path, size_t *len);
+/* What is left to read of f (free()); *len its length (len may be NULL). */
+char *t_read_stream(FILE *f, size_t *len);
 
 /* "sim://" DIR (static buffer per thread). */
 const char *t_uri(const char *dir);
