@@ -138,23 +138,21 @@ int storage_forget_vdi(struct engine *e, const char *vdi)
 	return r < 0 ? r : rec_delete(e, &class_vdi, vdi);
 }
 
-/* A vanished volume's VDI: an ISO image is forgotten unless a drive holds
- * it; a disk is kept, marked missing, for the user to see what was lost. */
-static int volume_gone(struct engine *e, const struct sr_handle *sr, const char *vdi, bool iso)
+/* A vanished volume's VDI: an ISO image is forgotten (CD drives that held
+ * it are emptied) unless a running VM has it in; a disk is kept, marked
+ * missing, for the user to see what was lost. */
+static int volume_gone(struct engine *e, const char *vdi, bool iso)
 {
-	if (iso) {
-		struct json_object *vbds;
-		int r = refs_of(e, &class_vbd, "VDI", vdi, &vbds);
-		size_t n = r == 0 ? json_object_array_length(vbds) : 0;
-		json_object_put(vbds);
-		if (r < 0)
-			return r;
-		if (n == 0)
-			return rec_delete(e, &class_vdi, vdi);
-	}
+	char *vm = NULL;
+	int r = iso ? storage_vdi_running_vm(e, vdi, &vm) : 0;
+	if (r < 0)
+		return r;
+	if (iso && !vm)
+		return storage_forget_vdi(e, vdi);
+	free(vm);
 	struct json_object *ch = json_object_new_object();
 	json_object_object_add(ch, "missing", json_object_new_boolean(1));
-	int r = rec_update(e, &class_vdi, vdi, ch);
+	r = rec_update(e, &class_vdi, vdi, ch);
 	json_object_put(ch);
 	return r;
 }
@@ -189,7 +187,7 @@ int storage_sync_volumes(struct engine *e, struct sr_handle *sr, const struct sr
 			r = rec_update(e, &class_vdi, vdi, ch);
 			json_object_put(ch);
 		} else {
-			r = volume_gone(e, sr, vdi, iso);
+			r = volume_gone(e, vdi, iso);
 		}
 		json_object_put(rec);
 	}
