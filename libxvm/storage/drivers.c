@@ -4,7 +4,7 @@
 
 #include "storage/sr_driver.h"
 
-static const struct sr_driver *const drivers[] = { &sr_driver_file, &sr_driver_iso };
+static const struct sr_driver *const drivers[] = { &sr_driver_file, &sr_driver_iso, &sr_driver_nfs };
 
 const struct sr_driver *sr_driver_lookup(const char *type)
 {
@@ -16,5 +16,5 @@ const struct sr_driver *sr_driver_lookup(const char *type)
 
 const char *sr_driver_types(void)
 {
-	return "file, iso";
+	return "file, iso, nfs";
 }

@@ -109,9 +109,11 @@ static int collect_garbage(struct sr_handle *sr)
 		for (size_t k = 0; k < n; k++) {
 			char backing[256];
 			uint64_t size;
+			/* A base is known by its name, whatever path comes before it
+			 * (backing_by_path): never lose one an image may use. */
 			if (format_of(names[k]) && strcmp(format_of(names[k]), "qcow2") == 0 &&
 			    image_size(sr, names[k], &size, backing) == 0 && *backing)
-				backings[k] = strdup(backing);
+				backings[k] = strdup(strrchr(backing, '/') ? strrchr(backing, '/') + 1 : backing);
 			error_clear();
 		}
 		bool removed = false;
@@ -200,9 +202,13 @@ static int create_image(struct sr_handle *sr, const char *name, const char *form
 			const char *backing, const char *backing_format)
 {
 	struct imagedir *d = dir_of(sr);
-	char tmp[SR_LOCATION_MAX + 8], tmp_path[XVM_HC_PATH_MAX], bytes[24];
+	char tmp[SR_LOCATION_MAX + 8], tmp_path[XVM_HC_PATH_MAX], backing_path[XVM_HC_PATH_MAX], bytes[24];
 	snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX, name);
 	d->ops->path(d->ctx, tmp, tmp_path);
+	if (backing && d->ops->backing_by_path) {
+		d->ops->path(d->ctx, backing, backing_path);
+		backing = backing_path;
+	}
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, size);
 	const char *args[16];
 	size_t n = 0;

@@ -119,4 +119,4 @@ const struct sr_driver *sr_driver_lookup(const char *type);
 /* The types there are, for error messages: "file, ext, iso, nfs, lvm". */
 const char *sr_driver_types(void);
 
-extern const struct sr_driver sr_driver_file, sr_driver_iso;
+extern const struct sr_driver sr_driver_file, sr_driver_iso, sr_driver_nfs;
