@@ -116,7 +116,9 @@ EXPORT {{
 
     def _exported(self):
         r = subprocess.run(["showmount", "-e", self.host], capture_output=True, text=True, timeout=10)
-        return r.returncode == 0 and any(line.split()[:1] == [self.export] for line in r.stdout.splitlines()[1:])
+        # "PATH CLIENTS" lines after a heading; PATH may hold spaces.
+        return r.returncode == 0 and any(line.rsplit(None, 1)[0] == self.export
+                                         for line in r.stdout.splitlines()[1:] if line.strip())
 
     def start(self, timeout=30):
         self._write_conf()

@@ -7,10 +7,12 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 import xvm
+from nfs_server import NfsServer
 
 MiB = 1 << 20
 
@@ -34,9 +36,10 @@ def create_vdi(conn, sr, size=64 * MiB, fmt="qcow2", name="disk"):
 
 
 def url(conn, nfs, vdi):
+    """The VDI's image as qemu-img and QEMU open it."""
     rec = record(conn, "VDI", vdi)
     sr_uuid = record(conn, "SR", rec["SR"])["uuid"]
-    return f"nfs://{nfs.host}{nfs.export}/{sr_uuid}/{rec['location']}"
+    return f"nfs://{nfs.host}{quote(nfs.export)}/{sr_uuid}/{rec['location']}"
 
 
 def chain(path):
@@ -298,3 +301,51 @@ def test_server_that_stops_answering(conn, nfs):
         nfs.resume()
     conn.call("PBD.plug", pbd)
     assert len(record(conn, "SR", sr)["VDIs"]) == 1
+
+
+def test_plug_fails_when_the_directory_is_gone(conn, nfs):
+    sr = create_sr(conn, nfs)
+    (pbd,) = record(conn, "SR", sr)["PBDs"]
+    conn.call("PBD.unplug", pbd)
+    d = sr_dir(conn, nfs, sr)
+    d.rmdir()
+    with pytest.raises(xvm.SRBackendFailure) as ei:
+        conn.call("PBD.plug", pbd)
+    assert f"cannot find {d.name} on the NFS export {nfs.host}:{nfs.export}" in str(ei.value)
+    assert not record(conn, "PBD", pbd)["currently_attached"]
+
+
+def test_export_path_that_needs_escaping_in_urls(conn, tmp_path):
+    # A path QEMU's URL parser must see %-escaped: a space, a '#', a '%'.
+    server = NfsServer(tmp_path / "odd #1 100%").start()
+    try:
+        sr = create_sr(conn, server)
+        vdi = create_vdi(conn, sr, 2 * MiB)
+        u = url(conn, server, vdi)
+        assert "/odd%20%231%20100%25/" in u and chain(u)[0]["virtual-size"] == 2 * MiB
+        clone = conn.call("VDI.clone", vdi, {})
+        (top, base) = chain(url(conn, server, clone))
+        # The header names the base by its escaped URL, which QEMU opens.
+        assert top["backing-filename"].startswith(f"nfs://{server.host}{quote(server.export)}/")
+        assert base["virtual-size"] == 2 * MiB
+        conn.call("SR.destroy", sr)
+        assert os.listdir(server.export) == []
+    finally:
+        server.stop()
+
+
+def test_sizes(conn, nfs):
+    sr = create_sr(conn, nfs)
+    vdi = create_vdi(conn, sr, 8 * MiB, fmt="raw")
+    path = sr_dir(conn, nfs, sr) / record(conn, "VDI", vdi)["location"]
+    with open(path, "r+b") as f:
+        f.write(b"\1" * MiB)
+        os.fsync(f.fileno())
+    conn.call("SR.scan", sr)
+    # What the server says the file takes, as the kernel says it for the file itself.
+    assert int(record(conn, "VDI", vdi)["physical_utilisation"]) == path.stat().st_blocks * 512
+    conn.call("SR.update", sr)
+    st = os.statvfs(nfs.export)
+    # The file system is the host's, which other writers share: near, not equal.
+    used = (st.f_blocks - st.f_bavail) * st.f_frsize
+    assert abs(int(record(conn, "SR", sr)["physical_utilisation"]) - used) < 256 * MiB
