@@ -260,16 +260,17 @@ static int64_t now_ms(void)
  * "nfs_service failed" when the server refuses the connection, so this
  * runs the asynchronous one and keeps the reason; the whole mount gets
  * one time-out too, whatever number of calls it takes (portmapper, mount
- * service, NFS service).
+ * service, NFS service). w must outlive the context: destroying it
+ * may still call mount_done.
  */
-static int mount_export(struct nfs_context *nfs, const char *server, const char *export, char *why, size_t size)
+static int mount_export(struct nfs_context *nfs, const char *server, const char *export, struct mount_wait *w,
+			char *why, size_t size)
 {
-	struct mount_wait w = { 0 };
-	if (nfs_mount_async(nfs, server, export, mount_done, &w) < 0) {
+	if (nfs_mount_async(nfs, server, export, mount_done, w) < 0) {
 		snprintf(why, size, "%s", nfs_get_error(nfs));
 		return -1;
 	}
-	for (int64_t deadline = now_ms() + NFS_TIMEOUT_MS; !w.done;) {
+	for (int64_t deadline = now_ms() + NFS_TIMEOUT_MS; !w->done;) {
 		if (now_ms() > deadline) {
 			snprintf(why, size, "no answer within %d seconds", NFS_TIMEOUT_MS / 1000);
 			return -1;
@@ -286,13 +287,13 @@ static int mount_export(struct nfs_context *nfs, const char *server, const char 
 			return -1;
 		}
 		if (nfs_service(nfs, p.revents) < 0) {
-			snprintf(why, size, "%s", w.done ? w.why : nfs_get_error(nfs));
+			snprintf(why, size, "%s", w->done ? w->why : nfs_get_error(nfs));
 			return -1;
 		}
 	}
-	if (w.status < 0)
-		snprintf(why, size, "%s", w.why);
-	return w.status < 0 ? -1 : 0;
+	if (w->status < 0)
+		snprintf(why, size, "%s", w->why);
+	return w->status < 0 ? -1 : 0;
 }
 
 int imagedir_nfs_connect(struct sr_handle *sr)
@@ -307,8 +308,9 @@ int imagedir_nfs_connect(struct sr_handle *sr)
 	nfs_set_autoreconnect(nfs, 0);
 	/* Other clients (qemu-img, other hosts) change the directory under us. */
 	nfs_set_dircache(nfs, 0);
+	struct mount_wait w = { 0 };
 	char why[256];
-	if (mount_export(nfs, d->server, d->export, why, sizeof(why)) < 0) {
+	if (mount_export(nfs, d->server, d->export, &w, why, sizeof(why)) < 0) {
 		int r = unreachable(sr, why);
 		nfs_destroy_context(nfs);
 		return r;
