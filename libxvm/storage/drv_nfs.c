@@ -65,17 +65,12 @@ static int sr_nfs_open(struct sr_handle *sr)
 	return r;
 }
 
-/* The SR's directory is made on the export; one that exists may be adopted only if it holds no images. */
+/* The SR's directory, named by its new UUID, is made on the export: an
+ * existing SR's directory is adopted with sr-introduce and a PBD instead. */
 static int sr_nfs_create(struct sr_handle *sr)
 {
 	int r = imagedir_nfs_connect(sr);
-	if (r < 0 || (r = imagedir_nfs_make_dir(sr)) < 0)
-		return r;
-	bool empty;
-	if ((r = imagedir_is_empty(sr, &empty)) == 0 && !empty)
-		r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, sr->root,
-			 "%s already holds disk images: use sr-introduce and sr-scan to adopt them", sr->root);
-	return r;
+	return r < 0 ? r : imagedir_nfs_make_dir(sr);
 }
 
 static int sr_nfs_attach(struct sr_handle *sr)

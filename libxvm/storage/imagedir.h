@@ -79,7 +79,7 @@ extern const struct imagedir_ops imagedir_nfs_ops;
 int imagedir_nfs_open(struct sr_handle *sr, const char *server, const char *export);
 void imagedir_nfs_close(struct sr_handle *sr);
 int imagedir_nfs_connect(struct sr_handle *sr);
-/* The SR's directory, on a connected handle: is there / made (or found) / removed if empty. */
+/* The SR's directory, on a connected handle: is there / made / removed if empty. */
 int imagedir_nfs_check_dir(struct sr_handle *sr);
 int imagedir_nfs_make_dir(struct sr_handle *sr);
 void imagedir_nfs_remove_dir(struct sr_handle *sr);

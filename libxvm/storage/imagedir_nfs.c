@@ -338,10 +338,7 @@ int imagedir_nfs_check_dir(struct sr_handle *sr)
 int imagedir_nfs_make_dir(struct sr_handle *sr)
 {
 	struct nfs_dir *d = nfs_dir_of(sr);
-	int r = nfs_mkdir(d->nfs, d->subdir);
-	if (r == -EEXIST)
-		return imagedir_nfs_check_dir(sr);
-	return r < 0 ? dir_failure(sr, "create", nfs_get_error(d->nfs)) : 0;
+	return nfs_mkdir(d->nfs, d->subdir) < 0 ? dir_failure(sr, "create", nfs_get_error(d->nfs)) : 0;
 }
 
 void imagedir_nfs_remove_dir(struct sr_handle *sr)
