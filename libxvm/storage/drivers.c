@@ -5,7 +5,7 @@
 #include "storage/sr_driver.h"
 
 static const struct sr_driver *const drivers[] = { &sr_driver_file, &sr_driver_ext, &sr_driver_iso, &sr_driver_lvm,
-						    &sr_driver_udev };
+						    &sr_driver_nfs, &sr_driver_udev };
 
 const struct sr_driver *sr_driver_lookup(const char *type)
 {
@@ -17,5 +17,5 @@ const struct sr_driver *sr_driver_lookup(const char *type)
 
 const char *sr_driver_types(void)
 {
-	return "file, ext, iso, lvm, udev";
+	return "file, ext, iso, lvm, nfs, udev";
 }

@@ -110,9 +110,11 @@ static int tree_read(struct sr_handle *sr, struct tree *t)
 		char backing[256];
 		uint64_t size;
 		const char *f = format_of(t->names[k]);
+		/* A backing file is known by its name, whatever path comes
+		 * before it (backing_by_path): never lose one an image uses. */
 		if (f && strcmp(f, "qcow2") == 0 && !ends_with(t->names[k], TMP_SUFFIX) &&
 		    image_size(sr, t->names[k], &size, backing) == 0 && *backing)
-			t->backings[k] = strdup(backing);
+			t->backings[k] = strdup(strrchr(backing, '/') ? strrchr(backing, '/') + 1 : backing);
 		error_clear();
 	}
 	return 0;
@@ -228,6 +230,7 @@ struct new_image {
 	uint64_t size;
 	char tmp[SR_LOCATION_MAX + 8];
 	char tmp_path[XVM_HC_PATH_MAX];
+	char backing_path[XVM_HC_PATH_MAX];
 	char bytes[24];
 	const char *args[16];
 };
@@ -249,7 +252,12 @@ static void image_args(struct sr_handle *sr, struct new_image *img)
 		 * with the lock of a guest that runs on it. */
 		a[n++] = "-u";
 		a[n++] = "-b";
-		a[n++] = img->backing;
+		if (d->ops->backing_by_path) {
+			d->ops->path(d->ctx, img->backing, img->backing_path);
+			a[n++] = img->backing_path;
+		} else {
+			a[n++] = img->backing;
+		}
 		a[n++] = "-F";
 		a[n++] = img->backing_format;
 	} else if (strcmp(img->format, "raw") == 0 && d->ops->can_preallocate) {

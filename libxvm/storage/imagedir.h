@@ -49,6 +49,10 @@ struct imagedir_ops {
 	void (*path)(void *ctx, const char *name, char out[XVM_HC_PATH_MAX]);
 	/* Whether raw images can be preallocated here (qemu-img preallocation=falloc). */
 	bool can_preallocate;
+	/* Whether qcow2 headers name their backing file by path() rather than
+	 * by name: QEMU 7.2's nfs driver resolves a relative backing name
+	 * against the image's own URL, not its directory's. */
+	bool backing_by_path;
 };
 
 /* What a driver built on imagedir keeps in sr_handle->priv. */
@@ -63,6 +67,22 @@ extern const struct imagedir_ops imagedir_local_ops;
  * directory `dir` (absolute), sr->root its path. */
 int imagedir_local_open(struct sr_handle *sr, const char *dir);
 void imagedir_local_close(struct sr_handle *sr);
+
+/*
+ * libnfs operations on the SR's directory of an NFS export, EXPORT/<sr-uuid>:
+ * sr->priv becomes an imagedir on it, sr->root its URL. server: a host name
+ * or IPv4 address; export: an absolute path. Nothing is sent until
+ * imagedir_nfs_connect, which the driver calls before the directory is
+ * used; it fails with SR_BACKEND_FAILURE and libnfs's word for why.
+ */
+extern const struct imagedir_ops imagedir_nfs_ops;
+int imagedir_nfs_open(struct sr_handle *sr, const char *server, const char *export);
+void imagedir_nfs_close(struct sr_handle *sr);
+int imagedir_nfs_connect(struct sr_handle *sr);
+/* The SR's directory, on a connected handle: is there / made / removed if empty. */
+int imagedir_nfs_check_dir(struct sr_handle *sr);
+int imagedir_nfs_make_dir(struct sr_handle *sr);
+void imagedir_nfs_remove_dir(struct sr_handle *sr);
 
 /* Driver operations for an SR whose sr->priv is a struct imagedir. */
 int imagedir_space(struct sr_handle *sr, struct sr_space *ret);

@@ -120,4 +120,5 @@ const struct sr_driver *sr_driver_lookup(const char *type);
 /* The types there are, for error messages: "file, ext, iso, nfs, lvm". */
 const char *sr_driver_types(void);
 
-extern const struct sr_driver sr_driver_file, sr_driver_ext, sr_driver_iso, sr_driver_lvm, sr_driver_udev;
+extern const struct sr_driver sr_driver_file, sr_driver_ext, sr_driver_iso, sr_driver_lvm, sr_driver_nfs,
+	sr_driver_udev;
