@@ -65,6 +65,8 @@ int storage_vdi_location(struct engine *e, const char *vdi, char **location);
  * type, sharable, read_only, other_config, sm_config (type=raw|qcow2). */
 int vdi_create(struct engine *e, struct json_object *record, char **ret_ref);
 int vdi_destroy(struct engine *e, const char *vdi);
+/* Deletes the record only; the volume stays for a later scan to find. */
+int vdi_forget(struct engine *e, const char *vdi);
 int vdi_resize(struct engine *e, const char *vdi, int64_t size);
 int vdi_clone(struct engine *e, const char *vdi, bool snapshot, char **ret_ref);
 int vdi_copy(struct engine *e, const char *vdi, const char *sr, char **ret_ref);

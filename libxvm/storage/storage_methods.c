@@ -49,6 +49,7 @@ ON_REF(pbd_destroy, pbd_destroy)
 ON_REF(pbd_plug, pbd_plug)
 ON_REF(pbd_unplug, pbd_unplug)
 ON_REF(vdi_destroy, vdi_destroy)
+ON_REF(vdi_forget, vdi_forget)
 ON_REF(vbd_destroy, vbd_destroy)
 ON_REF(vbd_plug, vbd_plug)
 ON_REF(vbd_unplug, vbd_unplug)
@@ -230,6 +231,7 @@ const struct method storage_methods[] = {
 	{ "VDI.create", m_vdi_create, 1,
 	  "A new empty disk (record: SR, virtual_size, name_label, sm_config:type=qcow2|raw, ...) -> VDI" },
 	{ "VDI.destroy", m_vdi_destroy, 1, "Deletes a disk no running VM uses (vdi)" },
+	{ "VDI.forget", m_vdi_forget, 1, "Forgets a disk's record, keeping its volume (vdi)" },
 	{ "VDI.resize", m_vdi_resize, 2, "Grows a disk, also while a running VM uses it (vdi, size)" },
 	{ "VDI.resize_online", m_vdi_resize, 2, "Grows a disk a running VM uses (vdi, size)" },
 	{ "VDI.clone", m_vdi_clone, 2, "A copy-on-write copy of a disk (vdi, driver_params) -> VDI" },

@@ -153,9 +153,10 @@ void storage_vbd_compute(struct engine *e, struct json_object *ctx, const char *
 	struct json_object *ops = json_object_new_array();
 	if (!fill_current(ctx, ref, rec)) {
 		bool attached = rec_bool(rec, "currently_attached"), cd = strcmp(rec_str(rec, "type"), "CD") == 0;
-		add_op(ops, attached ? "unplug" : "plug");
-		if (attached && rec_bool(rec, "unpluggable"))
-			add_op(ops, "unplug_force");
+		if (!attached)
+			add_op(ops, "plug");
+		else if (rec_bool(rec, "unpluggable"))
+			add_op(ops, "unplug");
 		if (cd)
 			add_op(ops, rec_bool(rec, "empty") ? "insert" : "eject");
 	}

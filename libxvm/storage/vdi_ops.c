@@ -122,6 +122,7 @@ enum vdi_op_flags {
 	VDI_OP_NOT_IN_USE = 1u << 0,    /* refuse a VDI a running VM writes to (VDI_IN_USE) */
 	VDI_OP_NOT_ATTACHED = 1u << 1,  /* refuse a VDI any running VM has attached */
 	VDI_OP_STORAGE_LOCK = 1u << 2,  /* hold the SR's storage lock */
+	VDI_OP_MISSING_OK = 1u << 3,    /* also for a VDI whose volume is gone (its record is all there is) */
 };
 
 /* Locks the VDI, reads it and its SR (plugged), checks it is there. */
@@ -144,7 +145,7 @@ static int vdi_op_begin(struct engine *e, const char *ref, const char *name, uns
 		r = sr_handle_open(e, rec_str(op->rec, "SR"), SR_OPEN_PLUGGED, &op->sr);
 	store_rollback(e->store);
 	op->vm_rw = op->vm && rw;
-	if (r == 0 && rec_bool(op->rec, "missing"))
+	if (r == 0 && rec_bool(op->rec, "missing") && !(flags & VDI_OP_MISSING_OK))
 		r = ERR1(XVM_ERR_VDI_MISSING, ref, "the storage no longer has VDI %s: sr-scan, or forget it", label(op));
 	if (r == 0 && op->vm && ((flags & VDI_OP_NOT_ATTACHED) || ((flags & VDI_OP_NOT_IN_USE) && op->vm_rw)))
 		r = ERR2(XVM_ERR_VDI_IN_USE, ref, op->vm, "VDI %s is in use by running VM %s", label(op), op->vm);
@@ -283,31 +284,45 @@ int vdi_create(struct engine *e, struct json_object *record, char **ret_ref)
 	return *ret_ref ? 0 : error_oom();
 }
 
+/* Deletes the VDI's record (and VBDs, emptying CD drives), and the SR's figures, in one transaction. */
+static int forget_record(struct vdi_op *op)
+{
+	int r = store_begin_write(op->e->store);
+	if (r < 0)
+		return r;
+	if ((r = storage_forget_vdi(op->e, op->ref)) == 0)
+		r = storage_update_space(op->e, &op->sr);
+	if (r < 0) {
+		store_rollback(op->e->store);
+		return r;
+	}
+	return store_commit(op->e->store);
+}
+
 int vdi_destroy(struct engine *e, const char *ref)
 {
 	struct vdi_op op;
-	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK, &op);
-	if (r < 0) {
-		/* A missing disk can still be destroyed: only its record is left. */
-		if (r != -XVM_ERR_VDI_MISSING)
-			return r;
-		error_clear();
-		r = vdi_op_begin(e, ref, "forget", VDI_OP_NOT_ATTACHED, &op);
-		if (r < 0)
-			return r;
-	} else if (!(op.sr.drv->caps & SR_CAP_VDI_CREATE)) {
-		return vdi_op_fail(&op, not_supported(&op.sr, "delete disks"));
-	} else if ((r = op.sr.drv->vdi_delete(&op.sr, rec_str(op.rec, "location"))) < 0) {
-		return vdi_op_fail(&op, r);
-	}
-	if ((r = store_begin_write(e->store)) == 0) {
-		if ((r = storage_forget_vdi(e, ref)) == 0)
-			r = storage_update_space(e, &op.sr);
-		if (r < 0)
-			store_rollback(e->store);
-		else
-			r = store_commit(e->store);
-	}
+	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK | VDI_OP_MISSING_OK, &op);
+	if (r < 0)
+		return r;
+	if (!(op.sr.drv->caps & SR_CAP_VDI_CREATE))
+		r = not_supported(&op.sr, "delete disks");
+	/* A missing disk's record is all that is left to delete. */
+	else if (!rec_bool(op.rec, "missing"))
+		r = op.sr.drv->vdi_delete(&op.sr, rec_str(op.rec, "location"));
+	if (r == 0)
+		r = forget_record(&op);
+	vdi_op_end(&op);
+	return r;
+}
+
+int vdi_forget(struct engine *e, const char *ref)
+{
+	struct vdi_op op;
+	int r = vdi_op_begin(e, ref, "forget", VDI_OP_NOT_ATTACHED | VDI_OP_MISSING_OK, &op);
+	if (r < 0)
+		return r;
+	r = forget_record(&op);
 	vdi_op_end(&op);
 	return r;
 }
