@@ -26,6 +26,8 @@
 
 static const char *const required[] = { "device", NULL };
 
+static int need_mount(struct sr_handle *sr);
+
 static int ext_open(struct sr_handle *sr)
 {
 	int r = blockdev_check_config(sr);
@@ -33,7 +35,9 @@ static int ext_open(struct sr_handle *sr)
 		return r;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/sr/mnt/%s", sr->e->state_dir, sr->uuid);
-	return imagedir_local_open(sr, dir);
+	if ((r = imagedir_local_open(sr, dir)) == 0)
+		((struct imagedir *)sr->priv)->ready = need_mount;
+	return r;
 }
 
 /* Whether a filesystem is mounted on the SR's directory: it is on another device than its parent's. */
@@ -135,38 +139,6 @@ static int need_mount(struct sr_handle *sr)
 		    "SR %s: its device is not mounted on %s: unplug and plug its PBD", sr->uuid, sr->root);
 }
 
-static int ext_space(struct sr_handle *sr, struct sr_space *ret)
-{
-	int r = need_mount(sr);
-	return r < 0 ? r : imagedir_space(sr, ret);
-}
-
-static int ext_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
-{
-	int r = need_mount(sr);
-	return r < 0 ? r : imagedir_scan(sr, ret, count);
-}
-
-static int ext_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t size, const char *format,
-			  struct sr_volume *ret)
-{
-	int r = need_mount(sr);
-	return r < 0 ? r : imagedir_vdi_create(sr, vdi_uuid, size, format, ret);
-}
-
-static int ext_vdi_delete(struct sr_handle *sr, const char *location)
-{
-	int r = need_mount(sr);
-	return r < 0 ? r : imagedir_vdi_delete(sr, location);
-}
-
-static int ext_vdi_clone(struct sr_handle *sr, const char *location, const char *new_uuid,
-			 const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret)
-{
-	int r = need_mount(sr);
-	return r < 0 ? r : imagedir_vdi_clone(sr, location, new_uuid, live, src_after, ret);
-}
-
 const struct sr_driver sr_driver_ext = {
 	.type = "ext",
 	.content_type = "user",
@@ -179,11 +151,11 @@ const struct sr_driver sr_driver_ext = {
 	.attach = ext_attach,
 	.detach = ext_detach,
 	.destroy = ext_destroy,
-	.space = ext_space,
-	.scan = ext_scan,
-	.vdi_create = ext_vdi_create,
-	.vdi_delete = ext_vdi_delete,
+	.space = imagedir_space,
+	.scan = imagedir_scan,
+	.vdi_create = imagedir_vdi_create,
+	.vdi_delete = imagedir_vdi_delete,
 	.vdi_resize = imagedir_vdi_resize,
-	.vdi_clone = ext_vdi_clone,
+	.vdi_clone = imagedir_vdi_clone,
 	.vdi_path = imagedir_vdi_path,
 };

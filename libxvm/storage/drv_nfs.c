@@ -88,56 +88,6 @@ static int sr_nfs_destroy(struct sr_handle *sr)
 	return r;
 }
 
-/*
- * Each operation on the export connects first: a server that does not
- * answer is reported as such, within the time-out. That holds for what
- * qemu-img and QEMU will open too, as their libnfs has no time-out.
- */
-static int sr_nfs_space(struct sr_handle *sr, struct sr_space *ret)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_space(sr, ret);
-}
-
-static int sr_nfs_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_scan(sr, ret, count);
-}
-
-static int sr_nfs_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t size, const char *format,
-			  struct sr_volume *ret)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_vdi_create(sr, vdi_uuid, size, format, ret);
-}
-
-static int sr_nfs_vdi_delete(struct sr_handle *sr, const char *location)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_vdi_delete(sr, location);
-}
-
-static int sr_nfs_vdi_resize(struct sr_handle *sr, const char *location, uint64_t size)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_vdi_resize(sr, location, size);
-}
-
-static int sr_nfs_vdi_clone(struct sr_handle *sr, const char *location, const char *new_uuid,
-			 const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret)
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_vdi_clone(sr, location, new_uuid, live, src_after, ret);
-}
-
-static int sr_nfs_vdi_path(struct sr_handle *sr, const char *location, char path[XVM_HC_PATH_MAX],
-			char format[SR_FORMAT_MAX])
-{
-	int r = imagedir_nfs_connect(sr);
-	return r < 0 ? r : imagedir_vdi_path(sr, location, path, format);
-}
-
 const struct sr_driver sr_driver_nfs = {
 	.type = "nfs",
 	.content_type = "user",
@@ -150,11 +100,11 @@ const struct sr_driver sr_driver_nfs = {
 	.create = sr_nfs_create,
 	.attach = sr_nfs_attach,
 	.destroy = sr_nfs_destroy,
-	.space = sr_nfs_space,
-	.scan = sr_nfs_scan,
-	.vdi_create = sr_nfs_vdi_create,
-	.vdi_delete = sr_nfs_vdi_delete,
-	.vdi_resize = sr_nfs_vdi_resize,
-	.vdi_clone = sr_nfs_vdi_clone,
-	.vdi_path = sr_nfs_vdi_path,
+	.space = imagedir_space,
+	.scan = imagedir_scan,
+	.vdi_create = imagedir_vdi_create,
+	.vdi_delete = imagedir_vdi_delete,
+	.vdi_resize = imagedir_vdi_resize,
+	.vdi_clone = imagedir_vdi_clone,
+	.vdi_path = imagedir_vdi_path,
 };

@@ -19,6 +19,12 @@ static struct imagedir *dir_of(struct sr_handle *sr)
 	return sr->priv;
 }
 
+static int ready(struct sr_handle *sr)
+{
+	struct imagedir *d = dir_of(sr);
+	return d->ready ? d->ready(sr) : 0;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -158,6 +164,9 @@ static int collect_garbage(struct sr_handle *sr)
 
 int imagedir_space(struct sr_handle *sr, struct sr_space *ret)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct imagedir *d = dir_of(sr);
 	int r = d->ops->space(d->ctx, ret);
 	return r < 0 ? backend_failure(sr, "measure", "the directory", r) : 0;
@@ -191,6 +200,9 @@ static int leaf_volume(struct sr_handle *sr, const char *name, struct sr_volume 
 
 int imagedir_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct tree t;
 	int r = collect_garbage(sr);
 	if (r < 0 || (r = tree_read(sr, &t)) < 0)
@@ -306,6 +318,9 @@ static int create_image(struct sr_handle *sr, const char *name, const char *form
 int imagedir_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t size, const char *format,
 			struct sr_volume *ret)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct imagedir *d = dir_of(sr);
 	char name[SR_LOCATION_MAX];
 	leaf_name(name, vdi_uuid, format);
@@ -321,6 +336,9 @@ int imagedir_vdi_create(struct sr_handle *sr, const char *vdi_uuid, uint64_t siz
 
 int imagedir_vdi_delete(struct sr_handle *sr, const char *location)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct imagedir *d = dir_of(sr);
 	struct tree t;
 	int r = tree_read(sr, &t);
@@ -355,6 +373,9 @@ int imagedir_vdi_delete(struct sr_handle *sr, const char *location)
 
 int imagedir_vdi_resize(struct sr_handle *sr, const char *location, uint64_t size)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct imagedir *d = dir_of(sr);
 	char path[XVM_HC_PATH_MAX], bytes[24];
 	d->ops->path(d->ctx, location, path);
@@ -428,6 +449,9 @@ undo_base:
 int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *new_uuid,
 		       const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret)
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	const char *format = format_of(location);
 	uint64_t size;
 	char backing[256], top[SR_LOCATION_MAX], name[SR_LOCATION_MAX];
@@ -445,6 +469,9 @@ int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *n
 int imagedir_vdi_path(struct sr_handle *sr, const char *location, char path[XVM_HC_PATH_MAX],
 		      char format[SR_FORMAT_MAX])
 {
+	int ready_r = ready(sr);
+	if (ready_r < 0)
+		return ready_r;
 	struct imagedir *d = dir_of(sr);
 	const char *f = format_of(location);
 	if (!f)

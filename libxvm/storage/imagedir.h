@@ -59,6 +59,9 @@ struct imagedir_ops {
 struct imagedir {
 	const struct imagedir_ops *ops;
 	void *ctx;
+	/* Checked before each driver operation below (the ext SR's mount, the
+	 * nfs SR's connection); NULL when the directory is always there. */
+	int (*ready)(struct sr_handle *sr);
 };
 
 /* POSIX operations on a local directory; ctx is its path. */

@@ -194,6 +194,10 @@ int imagedir_nfs_open(struct sr_handle *sr, const char *server, const char *expo
 		return error_oom();
 	d->dir.ops = &imagedir_nfs_ops;
 	d->dir.ctx = d;
+	/* Each operation on the export connects first: a server that does not
+	 * answer is reported as such, within the time-out. That holds for what
+	 * qemu-img and QEMU will open too, as their libnfs has no time-out. */
+	d->dir.ready = imagedir_nfs_connect;
 	d->server = strdup(server);
 	d->export = strdup(export);
 	snprintf(d->subdir, sizeof(d->subdir), "/%s", sr->uuid);
