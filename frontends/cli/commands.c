@@ -93,7 +93,7 @@ const struct cli_command cli_commands[] = {
 	{ "vm-disk-add", "VM", P("disk-size"), P("vm", "uuid", "sr-uuid", "device", "name-label"), ONE_VM, NULL,
 	  NOT_TEMPLATES,
 	  "Add a new disk of disk-size (10GiB, 512MiB, bytes) to the VM, in sr-uuid or the pool's default SR, "
-	  "at device (a position, or the first free one); hot-plugged if the VM runs. Prints the disk's (VDI's) UUID.",
+	  "at device (a position, or the first free one); a drive is added while the VM is halted (CD drives are IDE). Prints the disk's (VDI's) UUID.",
 	  cli_check_param_values, cli_run_vm_disk_add, NULL, NULL },
 	{ "vm-disk-list", "VM", NONE, P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
 	  "List the VM's disks: each one's VBD and VDI (--minimal and --json: the VBDs).",
@@ -103,7 +103,7 @@ const struct cli_command cli_commands[] = {
 	  NULL, cli_run_vm_disk_remove, NULL, NULL },
 	{ "vm-cd-add", "VM", NONE, P("vm", "uuid", "cd-name", "device"), ONE_VM, NULL, NOT_TEMPLATES,
 	  "Add a CD drive to the VM at device (or the first free position) holding the disc cd-name "
-	  "(a VDI's name-label or UUID), or empty without cd-name; hot-plugged if the VM runs.",
+	  "(an ISO's name-label or UUID), or empty without cd-name; while the VM is halted (CD drives are IDE).",
 	  NULL, cli_run_vm_cd_add, NULL, NULL },
 	{ "vm-cd-insert", "VM", P("cd-name"), P("vm", "uuid"), ONE_VM, NULL, NOT_TEMPLATES,
 	  "Put the disc cd-name into the VM's empty CD drive; a running guest sees it at once.",

@@ -78,6 +78,11 @@ static int attach_disk(struct sim *sim, struct sim_slot *s, const struct xvm_hc_
 
 	if (r < 0)
 		return r;
+	/* As on QEMU, where CD drives are IDE: a simulated host promises nothing a real one cannot do. */
+	if (d->kind == XVM_HC_CDROM) {
+		xvm_hv_set_error("a CD drive cannot be hot-plugged (IDE); give the VM one before it starts");
+		return -EOPNOTSUPP;
+	}
 	if (find_disk(s, d->position) >= 0) {
 		xvm_hv_set_error("domain %u already has a disk at position %u", s->domid, d->position);
 		return -EEXIST;

@@ -89,6 +89,12 @@ static int read_vdi_for_drive(struct engine *e, const char *vdi, struct json_obj
 	return r;
 }
 
+static int not_a_cd(const char *vdi, struct json_object *rec)
+{
+	return ERR1(XVM_ERR_VDI_IS_NOT_ISO, vdi, "%s is a disk, not a CD image: a CD drive takes the images of an "
+		    "ISO library (an iso SR) or a DVD drive", rec_str(rec, "name_label"));
+}
+
 static int check_vbd_record(struct engine *e, const char *vm, const char *vdi,
 			    const char *type, const char **mode, const char *userdevice, int64_t *position)
 {
@@ -120,6 +126,8 @@ static int check_vbd_record(struct engine *e, const char *vm, const char *vdi,
 		if (iso && strcmp(type, "CD") != 0)
 			r = ERR1(XVM_ERR_VDI_IS_NOT_ISO, vdi, "%s is a CD image: attach it as a CD (type=CD)",
 				 rec_str(d, "name_label"));
+		else if (!iso && strcmp(type, "CD") == 0)
+			r = not_a_cd(vdi, d);
 		else if (rec_bool(d, "read_only") && strcmp(*mode, "RW") == 0)
 			r = ERR1(XVM_ERR_VDI_READ_ONLY, vdi, "%s is read-only: attach it with mode=RO",
 				 rec_str(d, "name_label"));
@@ -368,7 +376,9 @@ static int change_disc(struct engine *e, const char *ref, const char *vdi)
 		if (vdi && (r = store_begin_read(e->store)) == 0) {
 			struct json_object *d = NULL;
 			bool iso;
-			if ((r = read_vdi_for_drive(e, vdi, &d, &iso)) == 0 && rec_bool(d, "missing"))
+			if ((r = read_vdi_for_drive(e, vdi, &d, &iso)) == 0 && !iso)
+				r = not_a_cd(vdi, d);
+			else if (r == 0 && rec_bool(d, "missing"))
 				r = ERR1(XVM_ERR_VDI_MISSING, vdi, "the storage no longer has %s", rec_str(d, "name_label"));
 			json_object_put(d);
 			if (r == 0 && live) {

@@ -23,6 +23,21 @@ def vdis(xvm):
     return xvm.records("vdi-list", "params=all")
 
 
+def iso_library(xvm, directory, *names):
+    """An iso SR on `directory` holding an ISO 9660 image per name; its uuid."""
+    directory.mkdir(exist_ok=True)
+    content = directory / ".content"
+    content.mkdir(exist_ok=True)
+    for name in names:
+        subprocess.run(["genisoimage", "-quiet", "-V", name.split(".")[0].upper(), "-o", str(directory / name),
+                        str(content)], check=True)
+    return xvm.ok("sr-create", "name-label=ISOs", "type=iso", f"device-config:location={directory}")
+
+
+def cd_uuid(xvm, name):
+    return xvm.ok("cd-list", f"name-label={name}", "--minimal")
+
+
 def backing_chain(path):
     out = subprocess.run(["qemu-img", "info", "--backing-chain", str(path)], capture_output=True, text=True,
                          check=True).stdout
@@ -240,11 +255,15 @@ def test_vdi_create_fields(xvm):
     xvm.fails(2, "vdi-create", f"sr-uuid={sr}", "name-label=x", "virtual-size=1MiB", "sharable=perhaps")
 
 
-def test_vbd_cd_insert_and_eject(xvm):
-    sr = local_sr(xvm)
+def test_vbd_cd_insert_and_eject(xvm, tmp_path):
+    iso_library(xvm, tmp_path / "isos", "disc.iso")
+    vdi = cd_uuid(xvm, "disc.iso")
     vm = xvm.install("vm1")
-    vdi = xvm.ok("vdi-create", f"sr-uuid={sr}", "name-label=disc", "virtual-size=1MiB")
+    disk = xvm.ok("vdi-create", f"sr-uuid={local_sr(xvm)}", "name-label=disk", "virtual-size=1MiB")
+    assert "VDI_IS_NOT_ISO" in xvm.fails(1, "vbd-create", f"vm-uuid={vm}", f"vdi-uuid={disk}", "type=CD")
+    assert "VDI_IS_NOT_ISO" in xvm.fails(1, "vbd-create", f"vm-uuid={vm}", f"vdi-uuid={vdi}", "type=Disk")
     cd = xvm.ok("vbd-create", f"vm-uuid={vm}", "type=cd")
+    assert "VDI_IS_NOT_ISO" in xvm.fails(1, "vbd-insert", f"uuid={cd}", f"vdi-uuid={disk}")
     assert xvm.ok("vbd-param-get", f"uuid={cd}", "param-name=empty") == "true"
     assert xvm.ok("vbd-param-get", f"uuid={cd}", "param-name=mode") == "ro"
     assert "VBD_IS_EMPTY" in xvm.fails(1, "vbd-eject", f"uuid={cd}")
