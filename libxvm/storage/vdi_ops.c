@@ -199,6 +199,18 @@ static int record(struct vdi_op *op, struct json_object *changes, const struct s
 	return store_commit(op->e->store);
 }
 
+/* Adds the volume's physical_utilisation to `changes` once its content or size
+ * changed; left out (the old figure stays) if the image cannot be read now. */
+static void add_usage(struct vdi_op *op, struct json_object *changes)
+{
+	char path[XVM_HC_PATH_MAX], format[SR_FORMAT_MAX];
+	uint64_t vsize, used;
+	if (op->sr.drv->vdi_path(&op->sr, rec_str(op->rec, "location"), path, format) == 0 &&
+	    qemu_img_info(path, format, &vsize, &used) == 0)
+		json_object_object_add(changes, "physical_utilisation", json_object_new_int64((int64_t)used));
+	error_clear();
+}
+
 static int parse_format(struct json_object *sm_config, const char **format)
 {
 	struct json_object *v;
@@ -344,6 +356,8 @@ int vdi_resize(struct engine *e, const char *ref, int64_t size)
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();
 		json_object_object_add(ch, "virtual_size", json_object_new_int64(size));
+		/* A raw disk reserves its new room at once. */
+		add_usage(&op, ch);
 		r = record(&op, ch, NULL, NULL, NULL);
 		json_object_put(ch);
 	}
@@ -506,10 +520,7 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 		r = convert_into("import the image", filename, qformat, dst, dst_format);
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();
-		uint64_t vsize, used;
-		if (qemu_img_info(dst, dst_format, &vsize, &used) == 0)
-			json_object_object_add(ch, "physical_utilisation", json_object_new_int64((int64_t)used));
-		error_clear();
+		add_usage(&op, ch);
 		r = record(&op, ch, NULL, NULL, NULL);
 		json_object_put(ch);
 	}

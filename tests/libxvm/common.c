@@ -41,11 +41,8 @@ void t_write_file(const char *path, const char *text)
 	cr_assert_eq(fclose(f), 0);
 }
 
-char *t_read_file(const char *path, size_t *len)
+char *t_read_stream(FILE *f, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *m = open_memstream(&buf, &n);
@@ -53,10 +50,19 @@ char *t_read_file(const char *path, size_t *len)
 	size_t k;
 	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		fwrite(chunk, 1, k, m);
-	fclose(f);
 	fclose(m);
 	if (len)
 		*len = n;
+	return buf;
+}
+
+char *t_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = t_read_stream(f, len);
+	fclose(f);
 	return buf;
 }
 
