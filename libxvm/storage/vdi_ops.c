@@ -119,9 +119,10 @@ static int vdi_op_fail(struct vdi_op *op, int r)
 }
 
 enum vdi_op_flags {
-	VDI_OP_NOT_IN_USE = 1u << 0,    /* refuse a VDI a running VM writes to (VDI_IN_USE) */
-	VDI_OP_NOT_ATTACHED = 1u << 1,  /* refuse a VDI any running VM has attached */
-	VDI_OP_STORAGE_LOCK = 1u << 2,  /* hold the SR's storage lock */
+	VDI_OP_NOT_IN_USE = 1u << 0,     /* refuse a VDI a running VM writes to (VDI_IN_USE) */
+	VDI_OP_NOT_ATTACHED = 1u << 1,   /* refuse a VDI any running VM has attached */
+	VDI_OP_STORAGE_LOCK = 1u << 2,   /* hold the SR's storage lock */
+	VDI_OP_MAY_BE_MISSING = 1u << 3, /* a VDI whose volume vanished is no error (VDI_MISSING otherwise) */
 };
 
 /* Locks the VDI, reads it and its SR (plugged), checks it is there. */
@@ -144,7 +145,7 @@ static int vdi_op_begin(struct engine *e, const char *ref, const char *name, uns
 		r = sr_handle_open(e, rec_str(op->rec, "SR"), SR_OPEN_PLUGGED, &op->sr);
 	store_rollback(e->store);
 	op->vm_rw = op->vm && rw;
-	if (r == 0 && rec_bool(op->rec, "missing"))
+	if (r == 0 && rec_bool(op->rec, "missing") && !(flags & VDI_OP_MAY_BE_MISSING))
 		r = ERR1(XVM_ERR_VDI_MISSING, ref, "the storage no longer has VDI %s: sr-scan, or forget it", label(op));
 	if (r == 0 && op->vm && ((flags & VDI_OP_NOT_ATTACHED) || ((flags & VDI_OP_NOT_IN_USE) && op->vm_rw)))
 		r = ERR2(XVM_ERR_VDI_IN_USE, ref, op->vm, "VDI %s is in use by running VM %s", label(op), op->vm);
@@ -298,19 +299,16 @@ int vdi_create(struct engine *e, struct json_object *record, char **ret_ref)
 int vdi_destroy(struct engine *e, const char *ref)
 {
 	struct vdi_op op;
-	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK, &op);
-	if (r < 0) {
-		/* A missing disk can still be destroyed: only its record is left. */
-		if (r != -XVM_ERR_VDI_MISSING)
-			return r;
-		error_clear();
-		r = vdi_op_begin(e, ref, "forget", VDI_OP_NOT_ATTACHED, &op);
-		if (r < 0)
-			return r;
-	} else if (!(op.sr.drv->caps & SR_CAP_VDI_CREATE)) {
-		return vdi_op_fail(&op, not_supported(&op.sr, "delete disks"));
-	} else if ((r = op.sr.drv->vdi_delete(&op.sr, rec_str(op.rec, "location"))) < 0) {
-		return vdi_op_fail(&op, r);
+	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK | VDI_OP_MAY_BE_MISSING,
+			     &op);
+	if (r < 0)
+		return r;
+	/* A missing disk can still be destroyed: only its record is left. */
+	if (!rec_bool(op.rec, "missing")) {
+		if (!(op.sr.drv->caps & SR_CAP_VDI_CREATE))
+			return vdi_op_fail(&op, not_supported(&op.sr, "delete disks"));
+		if ((r = op.sr.drv->vdi_delete(&op.sr, rec_str(op.rec, "location"))) < 0)
+			return vdi_op_fail(&op, r);
 	}
 	if ((r = store_begin_write(e->store)) == 0) {
 		if ((r = storage_forget_vdi(e, ref)) == 0)

@@ -195,3 +195,21 @@ void st_umount(const char *d)
 {
 	cr_assert_eq(umount(d), 0, "umount %s: %s", d, strerror(errno));
 }
+
+static _Thread_local char tmpfs_dir[4200], tmpfs_sr_dir[4300];
+
+char *st_tmpfs_sr(const char *size, const char **location)
+{
+	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/fs", dir);
+	snprintf(tmpfs_sr_dir, sizeof(tmpfs_sr_dir), "%s/sr", tmpfs_dir);
+	st_mount_tmpfs(tmpfs_dir, size);
+	*location = tmpfs_sr_dir;
+	return st_file_sr(conn, tmpfs_sr_dir);
+}
+
+void st_tmpfs_sr_end(char *sr)
+{
+	T_OK(xvm_sr_destroy(conn, sr));
+	free(sr);
+	st_umount(tmpfs_dir);
+}

@@ -59,3 +59,7 @@ const char *st_backing(const char *path);
  * own, so that it goes away with the test process whatever happens. */
 void st_mount_tmpfs(const char *d, const char *size);
 void st_umount(const char *d);
+/* A file SR on a tmpfs of `size` mounted at <dir>/fs: its directory is
+ * <dir>/fs/sr (static). st_tmpfs_sr_end destroys it and unmounts. */
+char *st_tmpfs_sr(const char *size, const char **location);
+void st_tmpfs_sr_end(char *sr);

@@ -114,11 +114,8 @@ static void check_figures(const char *sr, const char *loc, int64_t allocation)
  * of the test's own, nothing else changes them meanwhile. */
 Test(storage, sr_figures_are_the_file_systems)
 {
-	char fs[4200], loc[4300];
-	snprintf(fs, sizeof(fs), "%s/fs", dir);
-	snprintf(loc, sizeof(loc), "%s/sr", fs);
-	st_mount_tmpfs(fs, "64m");
-	char *sr = st_file_sr(conn, loc);
+	const char *loc;
+	char *sr = st_tmpfs_sr("64m", &loc);
 	char *q = st_vdi(conn, sr, "q", 24 * MiB, NULL), *r = st_vdi(conn, sr, "r", 8 * MiB, "raw");
 	check_figures(sr, loc, 32 * MiB);
 	/* the raw disk's reservation shows in the SR's use */
@@ -127,11 +124,9 @@ Test(storage, sr_figures_are_the_file_systems)
 	T_OK(xvm_vdi_destroy(conn, r));
 	check_figures(sr, loc, 24 * MiB);
 	T_OK(xvm_vdi_destroy(conn, q));
-	T_OK(xvm_sr_destroy(conn, sr));
-	st_umount(fs);
+	st_tmpfs_sr_end(sr);
 	free(q);
 	free(r);
-	free(sr);
 }
 
 /* The local SR measures the state dir's file system. */
