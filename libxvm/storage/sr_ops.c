@@ -84,7 +84,9 @@ int storage_volume_record(struct engine *e, const char *sr_ref, const struct sr_
 	add_str(o, "location", v->location);
 	if (!json_object_object_get_ex(o, "name_label", NULL))
 		add_str(o, "name_label", *v->label ? v->label : v->location);
-	json_object_object_add(o, "read_only", json_object_new_boolean(v->read_only));
+	/* A read-only volume (an ISO image) is a read-only disk; others are as the caller asked. */
+	if (v->read_only || !json_object_object_get_ex(o, "read_only", NULL))
+		json_object_object_add(o, "read_only", json_object_new_boolean(v->read_only));
 	if (!json_object_object_get_ex(o, "sm_config", &sm)) {
 		sm = json_object_new_object();
 		json_object_object_add(o, "sm_config", sm);

@@ -49,9 +49,10 @@ static const char *const vdi_fields[] = { "uuid", "name_label", "name_descriptio
 					  "location", "sm_config", "type", "read_only", "sharable",
 					  "missing", "other_config", NULL };
 
-/* Which running VM uses the VDI, through which position, and how. In a transaction. */
-static int find_running_user(struct engine *e, const char *vdi, char **vm, bool *rw, int64_t *domid,
-			     uint32_t *position)
+/* Which running VM (other than `except`, which may be NULL) uses the VDI, through
+ * which position, and how; writers_only: one that has it read-write. In a transaction. */
+static int find_running_user(struct engine *e, const char *vdi, const char *except, bool writers_only, char **vm,
+			     bool *rw, int64_t *domid, uint32_t *position)
 {
 	struct json_object *vbds;
 	int r = rec_find(e, &class_vbd, "VDI", vdi, &vbds);
@@ -62,6 +63,8 @@ static int find_running_user(struct engine *e, const char *vdi, char **vm, bool 
 		const char *vbd = json_object_get_string(json_object_array_get_idx(vbds, i));
 		struct json_object *b = NULL, *v = NULL;
 		if ((r = rec_read_fields(e, &class_vbd, vbd, vbd_fields, &b)) == 0 && rec_bool(b, "currently_attached") &&
+		    (!except || strcmp(rec_str(b, "VM"), except) != 0) &&
+		    (!writers_only || strcmp(rec_str(b, "mode"), "RW") == 0) &&
 		    (r = rec_read_fields(e, &class_vm, rec_str(b, "VM"), vm_fields, &v)) == 0 &&
 		    strcmp(rec_str(v, "power_state"), "Halted") != 0) {
 			*vm = strdup(rec_str(b, "VM"));
@@ -81,7 +84,24 @@ static int find_running_user(struct engine *e, const char *vdi, char **vm, bool 
 
 int storage_vdi_running_vm(struct engine *e, const char *vdi, char **vm)
 {
-	return find_running_user(e, vdi, vm, NULL, NULL, NULL);
+	return find_running_user(e, vdi, NULL, false, vm, NULL, NULL, NULL);
+}
+
+int storage_vdi_check_attach(struct engine *e, const char *vdi, const char *vm, bool rw)
+{
+	static const char *const fields[] = { "name_label", "sharable", NULL };
+	struct json_object *rec;
+	int r = rec_read_fields(e, &class_vdi, vdi, fields, &rec);
+	if (r < 0)
+		return r;
+	char *other = NULL;
+	if (!rec_bool(rec, "sharable") && (r = find_running_user(e, vdi, vm, !rw, &other, NULL, NULL, NULL)) == 0 &&
+	    other)
+		r = ERR2(XVM_ERR_VDI_IN_USE, vdi, other, "VDI %s is in use by running VM %s", rec_str(rec, "name_label"),
+			 other);
+	free(other);
+	json_object_put(rec);
+	return r;
 }
 
 int storage_vdi_location(struct engine *e, const char *vdi, char **location)
@@ -141,7 +161,7 @@ static int vdi_op_begin(struct engine *e, const char *ref, const char *name, uns
 	}
 	bool rw = false;
 	if ((r = rec_read_fields(e, &class_vdi, ref, vdi_fields, &op->rec)) == 0 &&
-	    (r = find_running_user(e, ref, &op->vm, &rw, &op->domid, &op->position)) == 0)
+	    (r = find_running_user(e, ref, NULL, false, &op->vm, &rw, &op->domid, &op->position)) == 0)
 		r = sr_handle_open(e, rec_str(op->rec, "SR"), SR_OPEN_PLUGGED, &op->sr);
 	store_rollback(e->store);
 	op->vm_rw = op->vm && rw;

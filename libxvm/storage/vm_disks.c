@@ -14,7 +14,7 @@
 #include "storage/sr_handle.h"
 #include "store/store.h"
 
-static const char *const vbd_fields[] = { "VDI", "userdevice", "type", "mode", "bootable", "empty",
+static const char *const vbd_fields[] = { "VM", "VDI", "userdevice", "type", "mode", "bootable", "empty",
 					  "currently_attached", NULL };
 
 int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_hc_domain_config *cfg)

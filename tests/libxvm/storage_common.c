@@ -31,8 +31,15 @@ void st_setup(void)
 	cr_assert_str_eq(st_sr_dir(conn, local_sr), local_dir);
 }
 
+/* The tmpfs a test mounted: unmounted at the end even when the test failed,
+ * so that the state dir can go. */
+static char mounted[4200];
+
 void st_teardown(void)
 {
+	if (*mounted)
+		umount2(mounted, MNT_DETACH);
+	*mounted = 0;
 	free(local_sr);
 	local_sr = NULL;
 	t_lifecycle_teardown();
@@ -189,11 +196,13 @@ void st_mount_tmpfs(const char *d, const char *size)
 	char opts[64];
 	snprintf(opts, sizeof(opts), "size=%s", size);
 	cr_assert_eq(mount("tmpfs", d, "tmpfs", 0, opts), 0, "mount tmpfs on %s: %s", d, strerror(errno));
+	snprintf(mounted, sizeof(mounted), "%s", d);
 }
 
 void st_umount(const char *d)
 {
 	cr_assert_eq(umount(d), 0, "umount %s: %s", d, strerror(errno));
+	*mounted = 0;
 }
 
 static _Thread_local char tmpfs_dir[4200], tmpfs_sr_dir[4300];
