@@ -75,12 +75,15 @@ static int create_local_sr(struct engine *e, char sr_ref[XVM_REF_BUFLEN])
 	if (asprintf(&location, "%s/sr/local", e->state_dir) < 0)
 		return error_oom();
 	struct statvfs vfs;
-	uint64_t size = statvfs(e->state_dir, &vfs) == 0 ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
+	bool measured = statvfs(e->state_dir, &vfs) == 0;
+	uint64_t size = measured ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
+	uint64_t used = measured ? (uint64_t)(vfs.f_blocks - vfs.f_bavail) * vfs.f_frsize : 0;
 	struct json_object *sr = json_object_new_object();
 	json_object_object_add(sr, "name_label", json_object_new_string("Local storage"));
 	json_object_object_add(sr, "type", json_object_new_string("file"));
 	json_object_object_add(sr, "content_type", json_object_new_string("user"));
 	json_object_object_add(sr, "physical_size", json_object_new_int64((int64_t)size));
+	json_object_object_add(sr, "physical_utilisation", json_object_new_int64((int64_t)used));
 	struct json_object *pbd = json_object_new_object();
 	json_object_object_add(pbd, "host", json_object_new_string(e->host_ref));
 	json_object_object_add(pbd, "SR", json_object_new_string(sr_ref));

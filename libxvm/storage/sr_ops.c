@@ -307,6 +307,34 @@ static int check_map_of_strings(struct json_object *m, const char *what)
 	return 0;
 }
 
+/* SR_DEVICE_IN_USE when an SR of this type is plugged here with the same
+ * device_config: an empty directory holds no image that would tell. */
+static int refuse_known_config(struct engine *e, const struct sr_driver *drv, const struct sr_handle *h)
+{
+	struct json_object *pbds;
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	static const char *const pbd_fields[] = { "SR", "device_config", NULL };
+	static const char *const sr_fields[] = { "type", "name_label", NULL };
+	if ((r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds)) == 0) {
+		FOR_EACH_REF(pbds, i, pbd) {
+			struct json_object *p = NULL, *sr = NULL, *dc;
+			if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
+			    json_object_object_get_ex(p, "device_config", &dc) && json_object_equal(dc, h->device_config) &&
+			    (r = rec_read_fields(e, &class_sr, rec_str(p, "SR"), sr_fields, &sr)) == 0 &&
+			    strcmp(rec_str(sr, "type"), drv->type) == 0)
+				r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
+					 rec_str(sr, "name_label"));
+			json_object_put(p);
+			json_object_put(sr);
+		}
+		json_object_put(pbds);
+	}
+	store_rollback(e->store);
+	return r;
+}
+
 int sr_create(struct engine *e, const struct sr_create_args *a, char **ret_ref)
 {
 	const struct sr_driver *drv = sr_driver_lookup(a->type);
@@ -335,7 +363,8 @@ int sr_create(struct engine *e, const struct sr_create_args *a, char **ret_ref)
 		return lock;
 	}
 	bool created = false, attached = false;
-	if (drv->create && (r = drv->create(&h)) == 0)
+	r = refuse_known_config(e, drv, &h);
+	if (r == 0 && drv->create && (r = drv->create(&h)) == 0)
 		created = true;
 	if (r == 0 && drv->attach && (r = drv->attach(&h)) == 0)
 		attached = true;
@@ -601,6 +630,26 @@ int pbd_destroy(struct engine *e, const char *pbd)
 
 /* --- SR.forget / destroy / scan / update ---------------------------------- */
 
+/* The pool's fields that name the SR (default_SR, ...) go back to OpaqueRef:NULL. */
+static int unset_pool_srs(struct engine *e, const char *sr_ref)
+{
+	static const char *const fields[] = { "default_SR", "suspend_image_SR", "crash_dump_SR", NULL };
+	int r = 0;
+	for (const char *const *f = fields; r == 0 && *f; f++) {
+		struct json_object *pools;
+		if ((r = refs_of(e, &class_pool, *f, sr_ref, &pools)) < 0)
+			break;
+		struct json_object *ch = json_object_new_object();
+		add_str(ch, *f, XVM_NULL_REF);
+		FOR_EACH_REF(pools, i, pool)
+			if (r == 0)
+				r = rec_update(e, &class_pool, pool, ch);
+		json_object_put(ch);
+		json_object_put(pools);
+	}
+	return r;
+}
+
 /* Deletes the SR's records: VDIs (emptying CD drives that hold them), PBDs, the SR. */
 static int forget_records(struct engine *e, const char *sr_ref)
 {
@@ -618,6 +667,8 @@ static int forget_records(struct engine *e, const char *sr_ref)
 			if (r == 0)
 				r = rec_delete(e, &class_pbd, pbd);
 	}
+	if (r == 0)
+		r = unset_pool_srs(e, sr_ref);
 	if (r == 0)
 		r = rec_delete(e, &class_sr, sr_ref);
 	json_object_put(vdis);
