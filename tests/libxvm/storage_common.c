@@ -110,6 +110,19 @@ const char *st_vdi_file(xvm_conn *c, const char *vdi)
 	return p;
 }
 
+char *st_vdi_where(xvm_conn *c, const char *sr, const char *field, const char *value)
+{
+	struct json_object *vdis = t_get(c, "SR", sr, "VDIs");
+	char *found = NULL;
+	for (size_t i = 0; i < t_len(vdis) && !found; i++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(vdis, i));
+		if (strcmp(t_gets(c, "VDI", v, field), value) == 0)
+			found = strdup(v);
+	}
+	json_object_put(vdis);
+	return found;
+}
+
 char *st_file_sr(xvm_conn *c, const char *location)
 {
 	struct json_object *dc = json_object_new_object();

@@ -38,6 +38,8 @@ char *st_vdi(xvm_conn *c, const char *sr, const char *name, int64_t size, const 
 const char *st_sr_dir(xvm_conn *c, const char *sr);
 /* The image file behind a VDI (static, 8 per thread). */
 const char *st_vdi_file(xvm_conn *c, const char *vdi);
+/* The VDI of sr whose string field is value, or NULL (free()). */
+char *st_vdi_where(xvm_conn *c, const char *sr, const char *field, const char *value);
 /* A new file SR on the directory `location`. */
 char *st_file_sr(xvm_conn *c, const char *location);
 

@@ -148,20 +148,6 @@ Test(images, sr_full_leaves_nothing_behind)
 
 /* --- sr-scan -------------------------------------------------------------------------- */
 
-/* The VDI of the SR whose location is `location`, or NULL (free()). */
-static char *vdi_at(const char *sr, const char *location)
-{
-	struct json_object *vdis = t_get(conn, "SR", sr, "VDIs");
-	char *found = NULL;
-	for (size_t i = 0; i < t_len(vdis) && !found; i++) {
-		const char *v = json_object_get_string(json_object_array_get_idx(vdis, i));
-		if (strcmp(t_gets(conn, "VDI", v, "location"), location) == 0)
-			found = strdup(v);
-	}
-	json_object_put(vdis);
-	return found;
-}
-
 static size_t vdi_count(const char *sr)
 {
 	struct json_object *vdis = t_get(conn, "SR", sr, "VDIs");
@@ -182,7 +168,7 @@ Test(images, scan_introduces_images_without_records)
 	T_OK(xvm_sr_scan(conn, local_sr));
 	cr_assert_eq(vdi_count(local_sr), 3);
 
-	char *a = vdi_at(local_sr, name), *foo = vdi_at(local_sr, "foo.qcow2"), *bar = vdi_at(local_sr, "bar.raw");
+	char *a = st_vdi_where(conn, local_sr, "location", name), *foo = st_vdi_where(conn, local_sr, "location", "foo.qcow2"), *bar = st_vdi_where(conn, local_sr, "location", "bar.raw");
 	cr_assert(a && foo && bar, "not introduced: %s %s %s", a, foo, bar);
 	cr_assert_str_eq(t_gets(conn, "VDI", a, "uuid"), uuid, "the file name is the VDI's UUID");
 	cr_assert_eq(t_geti(conn, "VDI", a, "virtual_size"), 16 * MiB);

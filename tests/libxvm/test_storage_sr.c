@@ -114,20 +114,6 @@ Test(sr, create_makes_a_plugged_sr)
 	free(sr2);
 }
 
-/* The VDI of an SR whose UUID is uuid, or NULL (free()). */
-static char *vdi_by_uuid(const char *sr, const char *uuid)
-{
-	struct json_object *vdis = t_get(conn, "SR", sr, "VDIs");
-	char *found = NULL;
-	for (size_t i = 0; i < t_len(vdis) && !found; i++) {
-		const char *v = json_object_get_string(json_object_array_get_idx(vdis, i));
-		if (strcmp(t_gets(conn, "VDI", v, "uuid"), uuid) == 0)
-			found = strdup(v);
-	}
-	json_object_put(vdis);
-	return found;
-}
-
 static char *introduce(const char *uuid)
 {
 	char args[512];
@@ -198,7 +184,7 @@ Test(sr, forget_then_introduce_adopts_the_disks)
 	struct json_object *vdis = t_get(conn, "SR", back, "VDIs");
 	cr_assert_eq(t_len(vdis), 3);
 	json_object_put(vdis);
-	char *a2 = vdi_by_uuid(back, ua), *r2 = vdi_by_uuid(back, ur), *c2 = vdi_by_uuid(back, uc);
+	char *a2 = st_vdi_where(conn, back, "uuid", ua), *r2 = st_vdi_where(conn, back, "uuid", ur), *c2 = st_vdi_where(conn, back, "uuid", uc);
 	cr_assert(a2 && r2 && c2, "disks not adopted: %s %s %s", a2, r2, c2);
 	cr_assert_eq(t_geti(conn, "VDI", a2, "virtual_size"), 4 * MiB);
 	cr_assert_eq(t_geti(conn, "VDI", r2, "virtual_size"), 2 * MiB);
@@ -219,15 +205,37 @@ Test(sr, forget_then_introduce_adopts_the_disks)
 	free(c2);
 }
 
+/* An SR at <dir>/name with one disk "a" of 4 MiB, the VM's drive 0; its PBD. */
+struct disk_sr {
+	char path[4200];
+	char *sr, *a, *vbd, *pbd;
+};
+
+static void disk_sr(const char *name, struct disk_sr *d)
+{
+	snprintf(d->path, sizeof(d->path), "%s/%s", dir, name);
+	d->sr = st_file_sr(conn, d->path);
+	d->a = st_vdi(conn, d->sr, "a", 4 * MiB, NULL);
+	T_OK(xvm_vbd_create(conn, vm, d->a, "0", "Disk", "RW", true, &d->vbd));
+	struct json_object *pbds = t_get(conn, "SR", d->sr, "PBDs");
+	d->pbd = strdup(t_first(pbds));
+	json_object_put(pbds);
+}
+
+static void disk_sr_free(struct disk_sr *d)
+{
+	free(d->sr);
+	free(d->a);
+	free(d->vbd);
+	free(d->pbd);
+}
+
 /* A running VM's disk keeps its SR: forget, destroy and unplug are refused. */
 Test(sr, running_vm_keeps_its_sr)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/busy", dir);
-	char *sr = st_file_sr(conn, path), *a = st_vdi(conn, sr, "a", 4 * MiB, NULL), *vbd = NULL;
-	T_OK(xvm_vbd_create(conn, vm, a, "0", "Disk", "RW", true, &vbd));
-	struct json_object *pbds = t_get(conn, "SR", sr, "PBDs");
-	const char *pbd = t_first(pbds);
+	struct disk_sr d;
+	disk_sr("busy", &d);
+	const char *sr = d.sr, *a = d.a, *vbd = d.vbd, *pbd = d.pbd;
 	T_OK(xvm_vm_start(conn, vm, 0));
 	T_ERR(xvm_sr_forget(conn, sr), XVM_ERR_VDI_IN_USE, 2, a, vm);
 	T_ERR(xvm_sr_destroy(conn, sr), XVM_ERR_VDI_IN_USE, 2, a, vm);
@@ -246,10 +254,7 @@ Test(sr, running_vm_keeps_its_sr)
 	T_ERR(xvm_object_get_record(conn, "PBD", pbd, &rec), XVM_ERR_HANDLE_INVALID, 2, "PBD", pbd);
 	cr_assert(st_exists(file), "SR.forget deleted a disk");
 	T_OK(xvm_vm_start(conn, vm, 0));
-	json_object_put(pbds);
-	free(sr);
-	free(a);
-	free(vbd);
+	disk_sr_free(&d);
 }
 
 Test(sr, destroy_deletes_the_disks)
@@ -279,12 +284,9 @@ Test(sr, destroy_deletes_the_disks)
 
 Test(sr, pbd_unplug_and_plug)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/plug", dir);
-	char *sr = st_file_sr(conn, path), *a = st_vdi(conn, sr, "a", 4 * MiB, NULL), *vbd = NULL;
-	T_OK(xvm_vbd_create(conn, vm, a, "0", "Disk", "RW", true, &vbd));
-	struct json_object *pbds = t_get(conn, "SR", sr, "PBDs");
-	const char *pbd = t_first(pbds);
+	struct disk_sr d;
+	disk_sr("plug", &d);
+	const char *sr = d.sr, *a = d.a, *pbd = d.pbd, *path = d.path;
 	T_ERR(xvm_pbd_plug(conn, pbd), XVM_ERR_DEVICE_ALREADY_ATTACHED, 1, pbd);
 	struct json_object *res = NULL;
 	char args[512];
@@ -323,11 +325,8 @@ Test(sr, pbd_unplug_and_plug)
 	char *again = pbd_create(sr, path);
 	T_OK(xvm_pbd_plug(conn, again));
 	cr_assert_eq(t_geti(conn, "VDI", a, "virtual_size"), 4 * MiB);
-	json_object_put(pbds);
 	free(again);
-	free(sr);
-	free(a);
-	free(vbd);
+	disk_sr_free(&d);
 }
 
 /* The pool's SRs (default_SR, ...) do not outlive the SR. */
