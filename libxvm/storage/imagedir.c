@@ -284,15 +284,23 @@ int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *n
 	if (r < 0)
 		return r;
 
-	/* The source's content gets a second name, the shared base... */
-	char base_uuid[XVM_UUID_BUFLEN], base[SR_LOCATION_MAX], top[SR_LOCATION_MAX], path[XVM_HC_PATH_MAX];
+	/* The source's content gets a second name, the shared base, and the copy
+	 * its leaf over it: until the source moves, a failure undoes all. */
+	char base_uuid[XVM_UUID_BUFLEN], base[SR_LOCATION_MAX], top[SR_LOCATION_MAX], name[SR_LOCATION_MAX];
+	char path[XVM_HC_PATH_MAX];
 	uuid_generate_str(base_uuid);
 	snprintf(base, sizeof(base), BASE_PREFIX "%s.%s", base_uuid, format);
 	if ((r = d->ops->link(d->ctx, location, base)) < 0)
 		return backend_failure(sr, "link", location, r);
-	/* ...and the source a new empty top over it; a raw source's becomes qcow2. */
+	leaf_name(name, new_uuid, "qcow2");
+	if ((r = create_image(sr, name, "qcow2", size, base, format)) < 0) {
+		d->ops->unlink(d->ctx, base);
+		return r;
+	}
+	/* Then the source gets a new empty top over the base; a raw source's becomes qcow2. */
 	snprintf(top, sizeof(top), "%.*s.qcow2", (int)(strlen(location) - strlen(format) - 1), location);
 	if ((r = create_image(sr, top, "qcow2", size, base, format)) < 0) {
+		d->ops->unlink(d->ctx, name);
 		d->ops->unlink(d->ctx, base);
 		return r;
 	}
@@ -306,17 +314,13 @@ int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *n
 				d->ops->unlink(d->ctx, top);
 				d->ops->unlink(d->ctx, base);
 			}
+			d->ops->unlink(d->ctx, name);
 			return r;
 		}
 	}
 	if (strcmp(top, location) != 0)
 		d->ops->unlink(d->ctx, location);
 	if ((r = leaf_volume(sr, top, src_after)) < 0)
-		return r;
-
-	char name[SR_LOCATION_MAX];
-	leaf_name(name, new_uuid, "qcow2");
-	if ((r = create_image(sr, name, "qcow2", size, base, format)) < 0)
 		return r;
 	return leaf_volume(sr, name, ret);
 }
