@@ -457,9 +457,19 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 static int convert_into(const char *what, const char *src, const char *src_format, const char *dst,
 			const char *dst_format)
 {
-	/* -n: the target exists (its SR made it); -W: out of order writes, faster. */
-	return qemu_img_run(what, QEMU_IMG_COPY, NULL, "convert", "-q", "-n", "-W", "-f", src_format, "-O",
-			    dst_format, src, dst, (char *)NULL);
+	/* -n: the target exists (its SR made it); -W: out of order writes, faster.
+	 * -S 0 for a raw disk: its zeros are written, not punched out of the
+	 * room it reserved. */
+	const char *args[16] = { "convert", "-q", "-n", "-W", "-f", src_format, "-O", dst_format };
+	size_t n = 8;
+	if (strcmp(dst_format, "raw") == 0) {
+		args[n++] = "-S";
+		args[n++] = "0";
+	}
+	args[n++] = src;
+	args[n++] = dst;
+	args[n] = NULL;
+	return qemu_img_runv(what, QEMU_IMG_COPY, NULL, args);
 }
 
 int vdi_copy(struct engine *e, const char *ref, const char *sr_ref, char **ret_ref)

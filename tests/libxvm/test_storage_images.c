@@ -49,6 +49,8 @@ static void round_trip(const char *format, const char *vdi_format)
 	cr_assert_eq(t_geti(conn, "VDI", vdi, "physical_utilisation"), st_allocated(file));
 	if (strcmp(vdi_format, "qcow2") == 0)
 		cr_assert_geq(st_allocated(file), 1 * MiB + 512 * 1024, "the data is not in the image");
+	else
+		cr_assert_geq(st_allocated(file), 8 * MiB, "the import undid the raw disk's reservation");
 
 	T_OK(xvm_vdi_export(conn, vdi, out, format));
 	struct json_object *info = st_info(out, NULL);
