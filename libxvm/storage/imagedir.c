@@ -31,6 +31,35 @@ static const char *format_of(const char *name)
 	return ends_with(name, ".qcow2") ? "qcow2" : ends_with(name, ".raw") ? "raw" : NULL;
 }
 
+/* Whether name is "<prefix><uuid>.<format>"; the UUID goes to uuid (may be NULL). */
+static bool uuid_named(const char *name, const char *prefix, char *uuid)
+{
+	const char *f = format_of(name);
+	size_t pre = strlen(prefix), len = XVM_UUID_BUFLEN - 1;
+	char u[XVM_UUID_BUFLEN];
+	if (!f || strncmp(name, prefix, pre) != 0 || strlen(name) != pre + len + 1 + strlen(f))
+		return false;
+	memcpy(u, name + pre, len);
+	u[len] = 0;
+	if (!uuid_valid(u))
+		return false;
+	if (uuid)
+		memcpy(uuid, u, sizeof(u));
+	return true;
+}
+
+/* A base made by a clone; a user's own "base-*.qcow2" is an image like the others. */
+static bool is_base(const char *name)
+{
+	return uuid_named(name, BASE_PREFIX, NULL);
+}
+
+/* What create_image leaves when it stops midway: "<image name>.tmp". */
+static bool is_tmp(const char *name)
+{
+	return ends_with(name, ".qcow2" TMP_SUFFIX) || ends_with(name, ".raw" TMP_SUFFIX);
+}
+
 static int backend_failure(struct sr_handle *sr, const char *what, const char *name, int err)
 {
 	return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-err), "SR %s: %s %s: %s", sr->uuid, what, name,
@@ -116,8 +145,7 @@ static int collect_garbage(struct sr_handle *sr)
 		}
 		bool removed = false;
 		for (size_t i = 0; i < n; i++) {
-			bool base = strncmp(names[i], BASE_PREFIX, strlen(BASE_PREFIX)) == 0 && format_of(names[i]);
-			if ((ends_with(names[i], TMP_SUFFIX) || (base && !is_backing(backings, n, names[i]))) &&
+			if ((is_tmp(names[i]) || (is_base(names[i]) && !is_backing(backings, n, names[i]))) &&
 			    d->ops->unlink(d->ctx, names[i]) == 0)
 				removed = true;
 		}
@@ -143,13 +171,7 @@ static int leaf_volume(struct sr_handle *sr, const char *name, struct sr_volume 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->location, sizeof(v->location), "%s", name);
 	snprintf(v->format, sizeof(v->format), "%s", format_of(name));
-	size_t stem = strlen(name) - strlen(v->format) - 1;
-	if (stem == XVM_UUID_BUFLEN - 1) {
-		memcpy(v->vdi_uuid, name, stem);
-		v->vdi_uuid[stem] = 0;
-		if (!uuid_valid(v->vdi_uuid))
-			v->vdi_uuid[0] = 0;
-	}
+	uuid_named(name, "", v->vdi_uuid);
 	char backing[256];
 	int r = image_size(sr, name, &v->virtual_size, backing);
 	if (r < 0)
@@ -173,7 +195,7 @@ int imagedir_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
 	if (!vols)
 		r = error_oom();
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (!format_of(names[i]) || strncmp(names[i], BASE_PREFIX, strlen(BASE_PREFIX)) == 0)
+		if (!format_of(names[i]) || is_base(names[i]))
 			continue;
 		/* An unreadable image is left out, as if missing, not a failed scan. */
 		if (leaf_volume(sr, names[i], &vols[nv]) == 0)

@@ -241,7 +241,8 @@ Test(images, scan_marks_vanished_disks_missing)
 }
 
 /* What a crashed clone or create leaves (a temporary file, a base nobody
- * uses, a chain of them) goes at the next scan; a base in use stays. */
+ * uses, a chain of them) goes at the next scan; a base in use stays, and so
+ * do the user's files that only look alike. */
 Test(images, scan_removes_what_crashes_leave)
 {
 	char *a = st_vdi(conn, local_sr, "a", 8 * MiB, NULL), *b = NULL;
@@ -252,17 +253,24 @@ Test(images, scan_removes_what_crashes_leave)
 	uuid_generate_str(u3);
 	ST_SH("cd '%s' && qemu-img create -q -f qcow2 base-%s.qcow2 8M && "
 	      "qemu-img create -q -f qcow2 -b base-%s.qcow2 -F qcow2 base-%s.qcow2 && "
-	      "qemu-img create -q -f qcow2 %s.qcow2.tmp 8M && qemu-img create -q -f raw base-%s.raw 1M",
-	      local_dir, u1, u1, u2, u3, u3);
-	cr_assert_eq(st_count(local_dir, "base-", ""), 4);
+	      "qemu-img create -q -f qcow2 %s.qcow2.tmp 8M && qemu-img create -q -f raw base-%s.raw 1M && "
+	      "qemu-img create -q -f raw %s.raw.tmp 1M && echo mine > notes.tmp && "
+	      "qemu-img create -q -f qcow2 base-ubuntu.qcow2 2M",
+	      local_dir, u1, u1, u2, u3, u3, u3);
+	cr_assert_eq(st_count(local_dir, "base-", ""), 5);
 	T_OK(xvm_sr_scan(conn, local_sr));
-	cr_assert_eq(st_count(local_dir, "", ".tmp"), 0, "a temporary file is left");
-	cr_assert_eq(st_count(local_dir, "base-", ""), 1, "unused bases are left");
+	cr_assert_eq(st_count(local_dir, "", ".tmp"), 1, "a temporary file is left, or the user's went");
+	cr_assert_eq(st_count(local_dir, "notes.tmp", ""), 1);
+	cr_assert_eq(st_count(local_dir, "base-", ""), 2, "unused bases are left, or the user's image went");
+	char *user = st_vdi_where(conn, local_sr, "location", "base-ubuntu.qcow2");
+	cr_assert_not_null(user, "the user's base-ubuntu.qcow2 is no VDI");
+	cr_assert_eq(t_geti(conn, "VDI", user, "virtual_size"), 2 * MiB);
+	free(user);
 	cr_assert_str_eq(st_backing(st_vdi_file(conn, a)), st_backing(st_vdi_file(conn, b)));
 	char used[4500];
 	snprintf(used, sizeof(used), "%s/%s", local_dir, st_backing(st_vdi_file(conn, a)));
 	cr_assert(st_exists(used), "the base in use went");
-	cr_assert_eq(vdi_count(local_sr), 2, "a base or a temporary file became a VDI");
+	cr_assert_eq(vdi_count(local_sr), 3, "a base or a temporary file became a VDI");
 	free(a);
 	free(b);
 }
