@@ -39,8 +39,9 @@ struct vdi_op {
 	struct json_object *rec;   /* the VDI's stored fields at begin */
 	struct sr_handle sr;
 	int sr_lock;
-	char *vm;                  /* the running VM that has it attached, or NULL */
+	char *vm;                  /* the running (or suspended) VM that has it attached, or NULL */
 	bool vm_rw;                /* ...read-write */
+	bool live;                 /* ...in a domain (not suspended): the hypervisor has the image open */
 	int64_t domid;
 	uint32_t position;
 };
@@ -165,6 +166,7 @@ static int vdi_op_begin(struct engine *e, const char *ref, const char *name, uns
 		r = sr_handle_open(e, rec_str(op->rec, "SR"), SR_OPEN_PLUGGED, &op->sr);
 	store_rollback(e->store);
 	op->vm_rw = op->vm && rw;
+	op->live = op->vm && op->domid >= 0;
 	if (r == 0 && rec_bool(op->rec, "missing") && !(flags & VDI_OP_MAY_BE_MISSING))
 		r = ERR1(XVM_ERR_VDI_MISSING, ref, "the storage no longer has VDI %s: sr-scan, or forget it", label(op));
 	if (r == 0 && op->vm && ((flags & VDI_OP_NOT_ATTACHED) || ((flags & VDI_OP_NOT_IN_USE) && op->vm_rw)))
@@ -360,9 +362,13 @@ int vdi_resize(struct engine *e, const char *ref, int64_t size)
 	}
 	if (size == old)
 		return vdi_op_fail(&op, 0);
+	/* A suspended guest would wake up on a disk of another size than it knows. */
+	if (op.vm && !op.live)
+		return vdi_op_fail(&op, ERR2(XVM_ERR_VDI_IN_USE, ref, op.vm, "VDI %s is in use by suspended VM %s",
+					     label(&op), op.vm));
 	if ((r = check_room(&op.sr, (uint64_t)(size - old))) < 0)
 		return vdi_op_fail(&op, r);
-	if (op.vm) {
+	if (op.live) {
 		/* The running guest's QEMU grows the image itself and tells the guest. */
 		struct xvm_hc_disk_resize rz = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid,
 						 .position = op.position, .size_bytes = (uint64_t)size };
@@ -412,7 +418,8 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 	uuid_generate_str(uuid);
 	struct sr_live_switch live = { switch_disk, &op };
 	struct sr_volume src_after, vol;
-	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, op.vm_rw ? &live : NULL,
+	/* A suspended guest's disk is cloned offline: it resumes on the source's new top. */
+	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, op.vm_rw && op.live ? &live : NULL,
 				      &src_after, &vol)) < 0)
 		return vdi_op_fail(&op, r);
 

@@ -170,7 +170,9 @@ Test(images, scan_introduces_images_without_records)
 	T_OK(xvm_sr_scan(conn, local_sr));
 	cr_assert_eq(vdi_count(local_sr), 3);
 
-	char *a = st_vdi_where(conn, local_sr, "location", name), *foo = st_vdi_where(conn, local_sr, "location", "foo.qcow2"), *bar = st_vdi_where(conn, local_sr, "location", "bar.raw");
+	char *a = st_vdi_where(conn, local_sr, "location", name);
+	char *foo = st_vdi_where(conn, local_sr, "location", "foo.qcow2");
+	char *bar = st_vdi_where(conn, local_sr, "location", "bar.raw");
 	cr_assert(a && foo && bar, "not introduced: %s %s %s", a, foo, bar);
 	cr_assert_str_eq(t_gets(conn, "VDI", a, "uuid"), uuid, "the file name is the VDI's UUID");
 	cr_assert_eq(t_geti(conn, "VDI", a, "virtual_size"), 16 * MiB);

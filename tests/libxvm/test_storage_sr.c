@@ -129,8 +129,9 @@ static char *pbd_create(const char *sr, const char *location)
 {
 	char args[4600];
 	struct json_object *res = NULL;
-	snprintf(args, sizeof(args), "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"location\": \"%s\"}}]",
-		 sr, location);
+	snprintf(args, sizeof(args),
+		 "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"location\": \"%s\"}}]", sr,
+		 location);
 	T_OK(t_call(conn, "PBD.create", args, &res));
 	char *ref = strdup(json_object_get_string(res));
 	json_object_put(res);
@@ -184,7 +185,8 @@ Test(sr, forget_then_introduce_adopts_the_disks)
 	struct json_object *vdis = t_get(conn, "SR", back, "VDIs");
 	cr_assert_eq(t_len(vdis), 3);
 	json_object_put(vdis);
-	char *a2 = st_vdi_where(conn, back, "uuid", ua), *r2 = st_vdi_where(conn, back, "uuid", ur), *c2 = st_vdi_where(conn, back, "uuid", uc);
+	char *a2 = st_vdi_where(conn, back, "uuid", ua), *r2 = st_vdi_where(conn, back, "uuid", ur);
+	char *c2 = st_vdi_where(conn, back, "uuid", uc);
 	cr_assert(a2 && r2 && c2, "disks not adopted: %s %s %s", a2, r2, c2);
 	cr_assert_eq(t_geti(conn, "VDI", a2, "virtual_size"), 4 * MiB);
 	cr_assert_eq(t_geti(conn, "VDI", r2, "virtual_size"), 2 * MiB);

@@ -343,3 +343,27 @@ Test(vbd, uninstall_deletes_owned_disks_only)
 	free(b2);
 	free(b3);
 }
+
+/* A suspended VM holds its disks without a domain: they are snapshot offline;
+ * resized, the guest would wake on a disk of another size. */
+Test(vbd, suspended_vm_disks)
+{
+	char *a = st_vdi(conn, local_sr, "a", 8 * MiB, NULL), *s = NULL;
+	char *d0 = vbd_of(a, "0", "Disk", "RW");
+	st_write(st_vdi_file(conn, a), "qcow2", 0x6b, "0", "64k");
+	T_OK(xvm_vm_start(conn, vm, 0));
+	T_OK(xvm_vm_suspend(conn, vm));
+	check_attached(d0, true);
+	T_ERR(xvm_vdi_destroy(conn, a), XVM_ERR_VDI_IN_USE, 2, a, vm);
+	T_ERR(xvm_vdi_resize(conn, a, 16 * MiB), XVM_ERR_VDI_IN_USE, 2, a, vm);
+	cr_assert_eq(t_geti(conn, "VDI", a, "virtual_size"), 8 * MiB);
+	T_OK(xvm_vdi_snapshot(conn, a, &s));
+	cr_assert(st_reads(st_vdi_file(conn, s), "qcow2", 0x6b, "0", "64k"));
+	cr_assert(st_reads(st_vdi_file(conn, a), "qcow2", 0x6b, "0", "64k"));
+	T_OK(xvm_vm_resume(conn, vm, 0));
+	check_attached(d0, true);
+	T_OK(xvm_vm_hard_shutdown(conn, vm));
+	free(a);
+	free(s);
+	free(d0);
+}
