@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Storage operations whose image tool fails midway: qemu-img is replaced
+ * Storage operations whose tools fail midway. qemu-img is replaced
  * ($XVM_QEMU_IMG) by a script that fails its Nth run. Whatever step fails,
  * the disks keep their content, the records match the files and no file
- * is left over.
+ * is left over. The hypervisor fails through XVM_HC_FAULT: the drives'
+ * records stay as they were.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,4 +107,52 @@ Test(faults, create_resize_import_export)
 	cr_assert_eq(t_geti(conn, "VDI", a, "virtual_size"), 4 * MiB);
 	cr_assert(st_reads(st_vdi_file(conn, a), "raw", 0x31, "0", "64k"));
 	free(a);
+}
+
+/* A connection whose hypervisor fails the first `op` (XVM_HC_FAULT). */
+static xvm_conn *faulty(const char *op)
+{
+	char spec[64];
+	snprintf(spec, sizeof(spec), "%s:1:EIO", op);
+	setenv("XVM_HC_FAULT", spec, 1);
+	xvm_conn *c = t_connect(dir);
+	unsetenv("XVM_HC_FAULT");
+	return c;
+}
+
+/* When the hypervisor refuses, the drives' records stay as they were. */
+Test(faults, hypervisor_failures_leave_the_drives)
+{
+	char *a = st_vdi(conn, local_sr, "a", 4 * MiB, NULL), *b = st_vdi(conn, local_sr, "b", 4 * MiB, NULL);
+	char *disc = st_vdi(conn, local_sr, "disc", 4 * MiB, NULL), *d0 = NULL, *d1 = NULL, *cd = NULL;
+	T_OK(xvm_vbd_create(conn, vm, a, "0", "Disk", "RW", true, &d0));
+	T_OK(xvm_vbd_create(conn, vm, NULL, "3", "CD", "RO", false, &cd));
+
+	xvm_conn *c = faulty("domain_create");
+	T_ERR(xvm_vm_start(c, vm, 0), XVM_ERR_HYPERVISOR_ERROR, -1);
+	xvm_disconnect(c);
+	cr_assert_str_eq(t_power(conn, vm), "Halted");
+	cr_assert_not(t_getb(conn, "VBD", d0, "currently_attached"), "a failed start left the disk attached");
+
+	T_OK(xvm_vm_start(conn, vm, 0));
+	T_OK(xvm_vbd_create(conn, vm, b, "1", "Disk", "RW", false, &d1));
+	c = faulty("device_attach");
+	T_ERR(xvm_vbd_plug(c, d1), XVM_ERR_HYPERVISOR_ERROR, 2, "disk hot-plug", NULL);
+	xvm_disconnect(c);
+	cr_assert_not(t_getb(conn, "VBD", d1, "currently_attached"));
+	T_OK(xvm_vdi_destroy(conn, b));
+
+	c = faulty("media_change");
+	T_ERR(xvm_vbd_insert(c, cd, disc), XVM_ERR_HYPERVISOR_ERROR, 2, "CD insert", NULL);
+	xvm_disconnect(c);
+	cr_assert(t_getb(conn, "VBD", cd, "empty"), "a failed insert changed the drive");
+	cr_assert_str_eq(t_gets(conn, "VBD", cd, "VDI"), "OpaqueRef:NULL");
+	T_OK(xvm_vbd_insert(conn, cd, disc));
+	cr_assert_str_eq(t_gets(conn, "VBD", cd, "VDI"), disc);
+	free(a);
+	free(b);
+	free(disc);
+	free(d0);
+	free(d1);
+	free(cd);
 }
