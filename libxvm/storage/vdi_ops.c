@@ -47,8 +47,8 @@ struct vdi_op {
 };
 
 static const char *const vdi_fields[] = { "uuid", "name_label", "name_description", "SR", "virtual_size",
-					  "location", "sm_config", "type", "read_only", "sharable",
-					  "missing", "other_config", NULL };
+					  "physical_utilisation", "location", "sm_config", "type", "read_only",
+					  "sharable", "missing", "other_config", NULL };
 
 /* Which running VM (other than `except`, which may be NULL) uses the VDI, through
  * which position, and how; writers_only: one that has it read-write. In a transaction. */
@@ -522,6 +522,15 @@ static int unknown_format(const char *format)
 		    "image format '%s': use raw, qcow2, vhd or vmdk", format ? format : "");
 }
 
+/* The room an import needs beyond what the disk takes: all of the image's bytes
+ * for a thin qcow2 disk; for a raw one, which reserved its size, those beyond. */
+static uint64_t import_room(const char *disk_format, uint64_t image_bytes, uint64_t disk_bytes)
+{
+	if (strcmp(disk_format, "raw") != 0)
+		return image_bytes;
+	return image_bytes > disk_bytes ? image_bytes - disk_bytes : 0;
+}
+
 int vdi_import(struct engine *e, const char *ref, const char *filename, const char *format)
 {
 	const char *qformat = qemu_img_format(format);
@@ -550,8 +559,9 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 					     rec_int(op.rec, "virtual_size")));
 	}
 	char dst[XVM_HC_PATH_MAX], dst_format[SR_FORMAT_MAX];
+	uint64_t used = (uint64_t)rec_int(op.rec, "physical_utilisation");
 	if ((r = op.sr.drv->vdi_path(&op.sr, rec_str(op.rec, "location"), dst, dst_format)) == 0 &&
-	    (r = check_room(&op.sr, actual)) == 0)
+	    (r = check_room(&op.sr, import_room(dst_format, actual, used))) == 0)
 		r = convert_into("import the image", filename, qformat, dst, dst_format);
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();

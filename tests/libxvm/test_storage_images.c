@@ -276,3 +276,27 @@ Test(images, scan_removes_what_crashes_leave)
 	free(a);
 	free(b);
 }
+
+/* An import needs room for what the disk does not hold yet: none into a raw
+ * disk, which reserved it all; the image's bytes into a thin one. */
+Test(images, import_needs_the_room_the_disk_lacks)
+{
+	const char *loc;
+	char *sr = st_tmpfs_sr("32m", &loc);
+	char *r = st_vdi(conn, sr, "r", 27 * MiB, "raw"), *q = st_vdi(conn, sr, "q", 5 * MiB, NULL);
+	char img[4200];
+	snprintf(img, sizeof(img), "%s/full.raw", dir);
+	ST_SH("qemu-img create -q -f raw '%s' 5M", img);
+	st_write(img, "raw", 0x11, "0", "5M");
+	char want[24];
+	snprintf(want, sizeof(want), "%lld", 5 * MiB);
+	T_ERR(xvm_vdi_import(conn, q, img, "raw"), XVM_ERR_SR_FULL, 3, want, NULL, sr);
+	T_OK(xvm_vdi_import(conn, r, img, "raw"));
+	cr_assert(st_reads(st_vdi_file(conn, r), "raw", 0x11, "0", "5M"));
+	cr_assert_geq(st_allocated(st_vdi_file(conn, r)), 27 * MiB);
+	T_OK(xvm_vdi_destroy(conn, r));
+	T_OK(xvm_vdi_destroy(conn, q));
+	st_tmpfs_sr_end(sr);
+	free(r);
+	free(q);
+}
