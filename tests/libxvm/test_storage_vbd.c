@@ -314,7 +314,9 @@ Test(vbd, uninstall_deletes_owned_disks_only)
 	char *b2 = vbd_of(ro, "2", "Disk", "RO"), *b3 = vbd_of(disc, "3", "CD", "RO");
 	T_OK(xvm_vbd_create(conn, vm2, shared, "0", "Disk", "RW", false, &v2));
 	T_OK(xvm_vm_start(conn, vm, 0));
+	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 16 * MiB);
 	T_OK(xvm_vm_uninstall(conn, vm));
+	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 12 * MiB, "the SR counts a deleted disk");
 
 	struct json_object *rec = NULL;
 	T_ERR(xvm_object_get_record(conn, "VM", vm, &rec), XVM_ERR_HANDLE_INVALID, 2, "VM", vm);
