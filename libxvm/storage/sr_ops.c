@@ -307,31 +307,29 @@ static int check_map_of_strings(struct json_object *m, const char *what)
 	return 0;
 }
 
-/* SR_DEVICE_IN_USE when an SR of this type is plugged here with the same
- * device_config: an empty directory holds no image that would tell. */
+/* In a transaction: SR_DEVICE_IN_USE when an SR of this type has a PBD here with
+ * the same device_config (root names it): an empty directory holds no image
+ * that would tell, and two SRs on one storage delete each other's disks. */
 static int refuse_known_config(struct engine *e, const struct sr_driver *drv, const struct sr_handle *h)
 {
 	struct json_object *pbds;
-	int r = store_begin_read(e->store);
+	int r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds);
 	if (r < 0)
 		return r;
 	static const char *const pbd_fields[] = { "SR", "device_config", NULL };
 	static const char *const sr_fields[] = { "type", "name_label", NULL };
-	if ((r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds)) == 0) {
-		FOR_EACH_REF(pbds, i, pbd) {
-			struct json_object *p = NULL, *sr = NULL, *dc;
-			if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
-			    json_object_object_get_ex(p, "device_config", &dc) && json_object_equal(dc, h->device_config) &&
-			    (r = rec_read_fields(e, &class_sr, rec_str(p, "SR"), sr_fields, &sr)) == 0 &&
-			    strcmp(rec_str(sr, "type"), drv->type) == 0)
-				r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
-					 rec_str(sr, "name_label"));
-			json_object_put(p);
-			json_object_put(sr);
-		}
-		json_object_put(pbds);
+	FOR_EACH_REF(pbds, i, pbd) {
+		struct json_object *p = NULL, *sr = NULL, *dc;
+		if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
+		    json_object_object_get_ex(p, "device_config", &dc) && json_object_equal(dc, h->device_config) &&
+		    (r = rec_read_fields(e, &class_sr, rec_str(p, "SR"), sr_fields, &sr)) == 0 &&
+		    strcmp(rec_str(sr, "type"), drv->type) == 0)
+			r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
+				 rec_str(sr, "name_label"));
+		json_object_put(p);
+		json_object_put(sr);
 	}
-	store_rollback(e->store);
+	json_object_put(pbds);
 	return r;
 }
 
@@ -363,7 +361,10 @@ int sr_create(struct engine *e, const struct sr_create_args *a, char **ret_ref)
 		return lock;
 	}
 	bool created = false, attached = false;
-	r = refuse_known_config(e, drv, &h);
+	if ((r = store_begin_read(e->store)) == 0) {
+		r = refuse_known_config(e, drv, &h);
+		store_rollback(e->store);
+	}
 	if (r == 0 && drv->create && (r = drv->create(&h)) == 0)
 		created = true;
 	if (r == 0 && drv->attach && (r = drv->attach(&h)) == 0)
@@ -447,7 +448,7 @@ int pbd_create(struct engine *e, const char *host, const char *sr_ref, struct js
 		return ERR2(XVM_ERR_HANDLE_INVALID, "host", host, "host %s is not this host", host);
 	if ((r = store_begin_write(e->store)) < 0)
 		return r;
-	static const char *const fields[] = { "type", NULL };
+	static const char *const fields[] = { "type", "uuid", NULL };
 	struct json_object *sr = NULL;
 	char *existing = NULL, ref[XVM_REF_BUFLEN];
 	if ((r = rec_read_fields(e, &class_sr, sr_ref, fields, &sr)) == 0 &&
@@ -456,8 +457,12 @@ int pbd_create(struct engine *e, const char *host, const char *sr_ref, struct js
 	const struct sr_driver *drv = r == 0 ? sr_driver_lookup(rec_str(sr, "type")) : NULL;
 	if (r == 0 && !drv)
 		r = unknown_type(rec_str(sr, "type"));
-	if (r == 0)
-		r = sr_check_device_config(drv, device_config);
+	/* The driver checks the device_config as it will use it. */
+	struct sr_handle h;
+	if (r == 0 && (r = sr_handle_open_config(e, sr_ref, rec_str(sr, "uuid"), drv, device_config, NULL, &h)) == 0) {
+		r = refuse_known_config(e, drv, &h);
+		sr_handle_close(&h);
+	}
 	if (r == 0) {
 		ref_generate(ref);
 		struct json_object *o = json_object_new_object();

@@ -170,10 +170,19 @@ Test(sr, forget_then_introduce_adopts_the_disks)
 	T_ERR(xvm_vdi_create(conn, back, "x", 1 * MiB, &ref), XVM_ERR_SR_HAS_NO_PBDS, 1, back);
 	T_ERR(xvm_sr_scan(conn, back), XVM_ERR_SR_HAS_NO_PBDS, 1, back);
 	struct json_object *res = NULL;
-	char args[512];
+	char args[4600];
 	snprintf(args, sizeof(args), "[\"%s\", \"again\", \"\", \"file\", \"\", false, {}]", sr_uuid);
 	T_ERR(t_call(conn, "SR.introduce", args, &res), XVM_ERR_INVALID_VALUE, 2, "uuid", sr_uuid);
 
+	/* a PBD must reach storage that is no other SR's, by a path the driver takes */
+	snprintf(args, sizeof(args),
+		 "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"location\": \"%s\"}}]", back,
+		 local_dir);
+	T_ERR(t_call(conn, "PBD.create", args, &res), XVM_ERR_SR_DEVICE_IN_USE, 1, local_dir);
+	snprintf(args, sizeof(args),
+		 "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {\"location\": \"kept\"}}]", back);
+	T_ERR(t_call(conn, "PBD.create", args, &res), XVM_ERR_SR_BACKEND_FAILURE, 2, "location", "kept");
+	cr_assert_eq(count_of("PBD"), pbds - 1);
 	char *pbd = pbd_create(back, path);
 	cr_assert_not(t_getb(conn, "PBD", pbd, "currently_attached"));
 	snprintf(args, sizeof(args), "[{\"host\": \"OpaqueRef:NULL\", \"SR\": \"%s\", \"device_config\": {}}]", back);
