@@ -655,7 +655,7 @@ static int unset_pool_srs(struct engine *e, const char *sr_ref)
 	return r;
 }
 
-/* Deletes the SR's records: VDIs (emptying CD drives that hold them), PBDs, the SR. */
+/* Deletes the SR's records: VDIs (emptying CD drives that hold them), PBDs, the pool's references, the SR. */
 static int forget_records(struct engine *e, const char *sr_ref)
 {
 	int r = store_begin_write(e->store);
