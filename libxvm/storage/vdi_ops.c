@@ -543,9 +543,15 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 			    strerror(errno));
 	uint64_t size, actual;
 	int r = qemu_img_info(filename, qformat, &size, &actual);
-	if (r < 0)
-		return ERR2(XVM_ERR_IMPORT_ERROR, filename, xvm_last_error()->message, "%s is not a %s image: %s",
-			    filename, format, xvm_last_error()->message);
+	if (r < 0) {
+		/* Setting the new error frees the old one's message: copy it first. */
+		char *why = strdup(xvm_last_error()->message);
+		if (!why)
+			return error_oom();
+		r = ERR2(XVM_ERR_IMPORT_ERROR, filename, why, "%s is not a %s image: %s", filename, format, why);
+		free(why);
+		return r;
+	}
 	struct vdi_op op;
 	if ((r = vdi_op_begin(e, ref, "import", VDI_OP_NOT_ATTACHED, &op)) < 0)
 		return r;

@@ -107,6 +107,8 @@ Test(images, import_refusals_change_nothing)
 	T_ERR(xvm_vdi_import(conn, vdi, missing, "raw"), XVM_ERR_IMPORT_ERROR, 2, missing, NULL);
 	/* the format is named, never probed: a raw file is no qcow2 image */
 	T_ERR(xvm_vdi_import(conn, vdi, notqcow, "qcow2"), XVM_ERR_IMPORT_ERROR, 2, notqcow, NULL);
+	cr_assert(strstr(xvm_last_error()->params[1], "qcow2"), "the reason is not qemu-img's: %s",
+		  xvm_last_error()->params[1]);
 	cr_assert(st_reads(file, "qcow2", 0x99, "0", "64k"), "a refused import changed the disk");
 	cr_assert_eq(t_geti(conn, "VDI", vdi, "virtual_size"), 8 * MiB);
 
