@@ -37,6 +37,35 @@ static const char *format_of(const char *name)
 	return ends_with(name, ".qcow2") ? "qcow2" : ends_with(name, ".raw") ? "raw" : NULL;
 }
 
+/* Whether name is "<prefix><uuid>.<format>"; the UUID goes to uuid (may be NULL). */
+static bool uuid_named(const char *name, const char *prefix, char *uuid)
+{
+	const char *f = format_of(name);
+	size_t pre = strlen(prefix), len = XVM_UUID_BUFLEN - 1;
+	char u[XVM_UUID_BUFLEN];
+	if (!f || strncmp(name, prefix, pre) != 0 || strlen(name) != pre + len + 1 + strlen(f))
+		return false;
+	memcpy(u, name + pre, len);
+	u[len] = 0;
+	if (!uuid_valid(u))
+		return false;
+	if (uuid)
+		memcpy(uuid, u, sizeof(u));
+	return true;
+}
+
+/* A base made by a clone; a user's own "base-*.qcow2" is an image like the others. */
+static bool is_base(const char *name)
+{
+	return uuid_named(name, BASE_PREFIX, NULL);
+}
+
+/* What create_image leaves when it stops midway: "<image name>.tmp". */
+static bool is_tmp(const char *name)
+{
+	return ends_with(name, ".qcow2" TMP_SUFFIX) || ends_with(name, ".raw" TMP_SUFFIX);
+}
+
 static int backend_failure(struct sr_handle *sr, const char *what, const char *name, int err)
 {
 	return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-err), "SR %s: %s %s: %s", sr->uuid, what, name,
@@ -135,11 +164,6 @@ static bool tree_is_backing(const struct tree *t, const char *name, const char *
 	return false;
 }
 
-static bool is_base_name(const char *name)
-{
-	return strncmp(name, BASE_PREFIX, strlen(BASE_PREFIX)) == 0 && format_of(name);
-}
-
 /* Deletes shared bases no image uses any more, and the temporary files
  * of operations a crash cut short. */
 static int collect_garbage(struct sr_handle *sr)
@@ -152,7 +176,7 @@ static int collect_garbage(struct sr_handle *sr)
 			return r;
 		bool removed = false;
 		for (size_t i = 0; i < t.n; i++)
-			if ((ends_with(t.names[i], TMP_SUFFIX) || (is_base_name(t.names[i]) && !tree_is_backing(&t, t.names[i], NULL))) &&
+			if ((is_tmp(t.names[i]) || (is_base(t.names[i]) && !tree_is_backing(&t, t.names[i], NULL))) &&
 			    d->ops->unlink(d->ctx, t.names[i]) == 0)
 				removed = true;
 		tree_free(&t);
@@ -213,7 +237,7 @@ int imagedir_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
 		r = error_oom();
 	for (size_t i = 0; r == 0 && i < t.n; i++) {
 		/* An image others are built on is part of their chains, not a disk of its own. */
-		if (!format_of(t.names[i]) || is_base_name(t.names[i]) || tree_is_backing(&t, t.names[i], NULL))
+		if (!format_of(t.names[i]) || is_base(t.names[i]) || tree_is_backing(&t, t.names[i], NULL))
 			continue;
 		/* An unreadable image is left out, as if missing, not a failed scan. */
 		if (leaf_volume(sr, t.names[i], &vols[nv]) == 0)

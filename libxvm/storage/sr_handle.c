@@ -73,7 +73,7 @@ int sr_host_pbd(struct engine *e, const char *sr_ref, char **ret)
 	static const char *const fields[] = { "host", NULL };
 	for (size_t i = 0; r == 0 && !*ret && i < json_object_array_length(pbds); i++) {
 		const char *pbd = json_object_get_string(json_object_array_get_idx(pbds, i));
-		struct json_object *rec;
+		struct json_object *rec = NULL;
 		if ((r = rec_read_fields(e, &class_pbd, pbd, fields, &rec)) == 0 &&
 		    strcmp(rec_str(rec, "host"), e->host_ref) == 0)
 			*ret = strdup(pbd);

@@ -91,7 +91,7 @@ int storage_volume_record(struct engine *e, const char *sr_ref, const struct sr_
 	add_str(o, "location", v->location);
 	if (!json_object_object_get_ex(o, "name_label", NULL))
 		add_str(o, "name_label", *v->label ? v->label : v->location);
-	/* Read-only storage makes a read-only disk; a writable one may still be asked to be. */
+	/* A read-only volume (an ISO image) is a read-only disk; others are as the caller asked. */
 	if (v->read_only || !json_object_object_get_ex(o, "read_only", NULL))
 		json_object_object_add(o, "read_only", json_object_new_boolean(v->read_only));
 	if (!json_object_object_get_ex(o, "sm_config", &sm)) {
@@ -315,6 +315,32 @@ static int check_map_of_strings(struct json_object *m, const char *what)
 	return 0;
 }
 
+/* In a transaction: SR_DEVICE_IN_USE when an SR of this type has a PBD here with
+ * the same device_config (root names it): an empty directory holds no image
+ * that would tell, and two SRs on one storage delete each other's disks. */
+static int refuse_known_config(struct engine *e, const struct sr_driver *drv, const struct sr_handle *h)
+{
+	struct json_object *pbds;
+	int r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds);
+	if (r < 0)
+		return r;
+	static const char *const pbd_fields[] = { "SR", "device_config", NULL };
+	static const char *const sr_fields[] = { "type", "name_label", NULL };
+	FOR_EACH_REF(pbds, i, pbd) {
+		struct json_object *p = NULL, *sr = NULL, *dc;
+		if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
+		    json_object_object_get_ex(p, "device_config", &dc) && json_object_equal(dc, h->device_config) &&
+		    (r = rec_read_fields(e, &class_sr, rec_str(p, "SR"), sr_fields, &sr)) == 0 &&
+		    strcmp(rec_str(sr, "type"), drv->type) == 0)
+			r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
+				 rec_str(sr, "name_label"));
+		json_object_put(p);
+		json_object_put(sr);
+	}
+	json_object_put(pbds);
+	return r;
+}
+
 int sr_create(struct engine *e, const struct sr_create_args *a, char **ret_ref)
 {
 	const struct sr_driver *drv = sr_driver_lookup(a->type);
@@ -343,7 +369,11 @@ int sr_create(struct engine *e, const struct sr_create_args *a, char **ret_ref)
 		return lock;
 	}
 	bool created = false, attached = false;
-	if (drv->create && (r = drv->create(&h)) == 0)
+	if ((r = store_begin_read(e->store)) == 0) {
+		r = refuse_known_config(e, drv, &h);
+		store_rollback(e->store);
+	}
+	if (r == 0 && drv->create && (r = drv->create(&h)) == 0)
 		created = true;
 	if (r == 0 && drv->attach && (r = drv->attach(&h)) == 0)
 		attached = true;
@@ -426,7 +456,7 @@ int pbd_create(struct engine *e, const char *host, const char *sr_ref, struct js
 		return ERR2(XVM_ERR_HANDLE_INVALID, "host", host, "host %s is not this host", host);
 	if ((r = store_begin_write(e->store)) < 0)
 		return r;
-	static const char *const fields[] = { "type", NULL };
+	static const char *const fields[] = { "type", "uuid", NULL };
 	struct json_object *sr = NULL;
 	char *existing = NULL, ref[XVM_REF_BUFLEN];
 	if ((r = rec_read_fields(e, &class_sr, sr_ref, fields, &sr)) == 0 &&
@@ -435,8 +465,12 @@ int pbd_create(struct engine *e, const char *host, const char *sr_ref, struct js
 	const struct sr_driver *drv = r == 0 ? sr_driver_lookup(rec_str(sr, "type")) : NULL;
 	if (r == 0 && !drv)
 		r = unknown_type(rec_str(sr, "type"));
-	if (r == 0)
-		r = sr_check_device_config(drv, device_config);
+	/* The driver checks the device_config as it will use it. */
+	struct sr_handle h;
+	if (r == 0 && (r = sr_handle_open_config(e, sr_ref, rec_str(sr, "uuid"), drv, device_config, NULL, &h)) == 0) {
+		r = refuse_known_config(e, drv, &h);
+		sr_handle_close(&h);
+	}
 	if (r == 0) {
 		ref_generate(ref);
 		struct json_object *o = json_object_new_object();
@@ -609,7 +643,27 @@ int pbd_destroy(struct engine *e, const char *pbd)
 
 /* --- SR.forget / destroy / scan / update ---------------------------------- */
 
-/* Deletes the SR's records: VDIs (emptying CD drives that hold them), PBDs, the SR. */
+/* The pool's fields that name the SR (default_SR, ...) go back to OpaqueRef:NULL. */
+static int unset_pool_srs(struct engine *e, const char *sr_ref)
+{
+	static const char *const fields[] = { "default_SR", "suspend_image_SR", "crash_dump_SR", NULL };
+	int r = 0;
+	for (const char *const *f = fields; r == 0 && *f; f++) {
+		struct json_object *pools;
+		if ((r = refs_of(e, &class_pool, *f, sr_ref, &pools)) < 0)
+			break;
+		struct json_object *ch = json_object_new_object();
+		add_str(ch, *f, XVM_NULL_REF);
+		FOR_EACH_REF(pools, i, pool)
+			if (r == 0)
+				r = rec_update(e, &class_pool, pool, ch);
+		json_object_put(ch);
+		json_object_put(pools);
+	}
+	return r;
+}
+
+/* Deletes the SR's records: VDIs (emptying CD drives that hold them), PBDs, the pool's references, the SR. */
 static int forget_records(struct engine *e, const char *sr_ref)
 {
 	int r = store_begin_write(e->store);
@@ -626,6 +680,8 @@ static int forget_records(struct engine *e, const char *sr_ref)
 			if (r == 0)
 				r = rec_delete(e, &class_pbd, pbd);
 	}
+	if (r == 0)
+		r = unset_pool_srs(e, sr_ref);
 	if (r == 0)
 		r = rec_delete(e, &class_sr, sr_ref);
 	json_object_put(vdis);

@@ -58,6 +58,9 @@ int storage_forget_vdi(struct engine *e, const char *vdi);
 
 /* In a transaction: the running (or paused) VM that has the VDI attached; *vm NULL if none. */
 int storage_vdi_running_vm(struct engine *e, const char *vdi, char **vm);
+/* In a transaction: VDI_IN_USE unless VM `vm` may attach the VDI now (rw: read-write).
+ * A disk that is not sharable has one running writer at a time and no reader meanwhile. */
+int storage_vdi_check_attach(struct engine *e, const char *vdi, const char *vm, bool rw);
 /* In a transaction: the VDI's location in its SR ("" for none). */
 int storage_vdi_location(struct engine *e, const char *vdi, char **location);
 
@@ -84,7 +87,8 @@ int vbd_unplug(struct engine *e, const char *vbd);
 int vbd_insert(struct engine *e, const char *vbd, const char *vdi);
 int vbd_eject(struct engine *e, const char *vbd);
 /* In a transaction: a VBD record's drive for the hypervisor (path and format
- * through its SR's driver; no path for an empty CD drive). */
+ * through its SR's driver; no path for an empty CD drive). The record has the
+ * VM's reference: the VDI must be free for it (storage_vdi_check_attach). */
 int storage_vbd_disk(struct engine *e, struct json_object *vbd, struct xvm_hc_disk_config *disk);
 
 /* --- Computed fields of the records (storage_records.c) ------------------------ */

@@ -76,17 +76,19 @@ static int read_vdi_for_drive(struct engine *e, const char *vdi, struct json_obj
 {
 	static const char *const fields[] = { "name_label", "read_only", "SR", "missing", NULL };
 	static const char *const sr_fields[] = { "content_type", NULL };
-	int r = rec_read_fields(e, &class_vdi, vdi, fields, rec);
 	struct json_object *sr;
-	if (r == 0 && (r = rec_read_fields(e, &class_sr, rec_str(*rec, "SR"), sr_fields, &sr)) == 0) {
-		*iso = strcmp(rec_str(sr, "content_type"), "iso") == 0;
-		json_object_put(sr);
-	}
-	if (r < 0) {
+	/* rec_read_fields leaves *rec as it was when it fails. */
+	int r = rec_read_fields(e, &class_vdi, vdi, fields, rec);
+	if (r < 0)
+		return r;
+	if ((r = rec_read_fields(e, &class_sr, rec_str(*rec, "SR"), sr_fields, &sr)) < 0) {
 		json_object_put(*rec);
 		*rec = NULL;
+		return r;
 	}
-	return r;
+	*iso = strcmp(rec_str(sr, "content_type"), "iso") == 0;
+	json_object_put(sr);
+	return 0;
 }
 
 static int not_a_cd(const char *vdi, struct json_object *rec)
@@ -258,12 +260,13 @@ int storage_vbd_disk(struct engine *e, struct json_object *vbd, struct xvm_hc_di
 		return r;
 	if (rec_bool(d, "missing")) {
 		r = ERR1(XVM_ERR_VDI_MISSING, vdi, "the storage no longer has VDI %s", rec_str(d, "name_label"));
-	} else {
+	} else if ((r = storage_vdi_check_attach(e, vdi, rec_str(vbd, "VM"), !disk->read_only)) == 0) {
 		struct sr_handle h;
 		char format[SR_FORMAT_MAX];
 		if ((r = sr_handle_open(e, rec_str(d, "SR"), SR_OPEN_PLUGGED, &h)) == 0) {
-			r = h.drv->vdi_path(&h, rec_str(d, "location"), disk->path, format);
-			snprintf(disk->format, sizeof(disk->format), "%s", strcmp(format, "iso") == 0 ? "raw" : format);
+			if ((r = h.drv->vdi_path(&h, rec_str(d, "location"), disk->path, format)) == 0)
+				snprintf(disk->format, sizeof(disk->format), "%s",
+					 strcmp(format, "iso") == 0 ? "raw" : format);
 			sr_handle_close(&h);
 		}
 	}

@@ -39,19 +39,21 @@ struct vdi_op {
 	struct json_object *rec;   /* the VDI's stored fields at begin */
 	struct sr_handle sr;
 	int sr_lock;
-	char *vm;                  /* the running VM that has it attached, or NULL */
+	char *vm;                  /* the running (or suspended) VM that has it attached, or NULL */
 	bool vm_rw;                /* ...read-write */
+	bool live;                 /* ...in a domain (not suspended): the hypervisor has the image open */
 	int64_t domid;
 	uint32_t position;
 };
 
 static const char *const vdi_fields[] = { "uuid", "name_label", "name_description", "SR", "virtual_size",
-					  "location", "sm_config", "type", "read_only", "sharable",
-					  "missing", "other_config", NULL };
+					  "physical_utilisation", "location", "sm_config", "type", "read_only",
+					  "sharable", "missing", "other_config", NULL };
 
-/* Which running VM uses the VDI, through which position, and how. In a transaction. */
-static int find_running_user(struct engine *e, const char *vdi, char **vm, bool *rw, int64_t *domid,
-			     uint32_t *position)
+/* Which running VM (other than `except`, which may be NULL) uses the VDI, through
+ * which position, and how; writers_only: one that has it read-write. In a transaction. */
+static int find_running_user(struct engine *e, const char *vdi, const char *except, bool writers_only, char **vm,
+			     bool *rw, int64_t *domid, uint32_t *position)
 {
 	struct json_object *vbds;
 	int r = rec_find(e, &class_vbd, "VDI", vdi, &vbds);
@@ -62,6 +64,8 @@ static int find_running_user(struct engine *e, const char *vdi, char **vm, bool 
 		const char *vbd = json_object_get_string(json_object_array_get_idx(vbds, i));
 		struct json_object *b = NULL, *v = NULL;
 		if ((r = rec_read_fields(e, &class_vbd, vbd, vbd_fields, &b)) == 0 && rec_bool(b, "currently_attached") &&
+		    (!except || strcmp(rec_str(b, "VM"), except) != 0) &&
+		    (!writers_only || strcmp(rec_str(b, "mode"), "RW") == 0) &&
 		    (r = rec_read_fields(e, &class_vm, rec_str(b, "VM"), vm_fields, &v)) == 0 &&
 		    strcmp(rec_str(v, "power_state"), "Halted") != 0) {
 			*vm = strdup(rec_str(b, "VM"));
@@ -81,7 +85,24 @@ static int find_running_user(struct engine *e, const char *vdi, char **vm, bool 
 
 int storage_vdi_running_vm(struct engine *e, const char *vdi, char **vm)
 {
-	return find_running_user(e, vdi, vm, NULL, NULL, NULL);
+	return find_running_user(e, vdi, NULL, false, vm, NULL, NULL, NULL);
+}
+
+int storage_vdi_check_attach(struct engine *e, const char *vdi, const char *vm, bool rw)
+{
+	static const char *const fields[] = { "name_label", "sharable", NULL };
+	struct json_object *rec;
+	int r = rec_read_fields(e, &class_vdi, vdi, fields, &rec);
+	if (r < 0)
+		return r;
+	char *other = NULL;
+	if (!rec_bool(rec, "sharable") && (r = find_running_user(e, vdi, vm, !rw, &other, NULL, NULL, NULL)) == 0 &&
+	    other)
+		r = ERR2(XVM_ERR_VDI_IN_USE, vdi, other, "VDI %s is in use by running VM %s", rec_str(rec, "name_label"),
+			 other);
+	free(other);
+	json_object_put(rec);
+	return r;
 }
 
 int storage_vdi_location(struct engine *e, const char *vdi, char **location)
@@ -119,10 +140,10 @@ static int vdi_op_fail(struct vdi_op *op, int r)
 }
 
 enum vdi_op_flags {
-	VDI_OP_NOT_IN_USE = 1u << 0,    /* refuse a VDI a running VM writes to (VDI_IN_USE) */
-	VDI_OP_NOT_ATTACHED = 1u << 1,  /* refuse a VDI any running VM has attached */
-	VDI_OP_STORAGE_LOCK = 1u << 2,  /* hold the SR's storage lock */
-	VDI_OP_MISSING_OK = 1u << 3,    /* also for a VDI whose volume is gone (its record is all there is) */
+	VDI_OP_NOT_IN_USE = 1u << 0,     /* refuse a VDI a running VM writes to (VDI_IN_USE) */
+	VDI_OP_NOT_ATTACHED = 1u << 1,   /* refuse a VDI any running VM has attached */
+	VDI_OP_STORAGE_LOCK = 1u << 2,   /* hold the SR's storage lock */
+	VDI_OP_MAY_BE_MISSING = 1u << 3, /* a VDI whose volume vanished is no error (VDI_MISSING otherwise) */
 };
 
 /* Locks the VDI, reads it and its SR (plugged), checks it is there. */
@@ -141,11 +162,12 @@ static int vdi_op_begin(struct engine *e, const char *ref, const char *name, uns
 	}
 	bool rw = false;
 	if ((r = rec_read_fields(e, &class_vdi, ref, vdi_fields, &op->rec)) == 0 &&
-	    (r = find_running_user(e, ref, &op->vm, &rw, &op->domid, &op->position)) == 0)
+	    (r = find_running_user(e, ref, NULL, false, &op->vm, &rw, &op->domid, &op->position)) == 0)
 		r = sr_handle_open(e, rec_str(op->rec, "SR"), SR_OPEN_PLUGGED, &op->sr);
 	store_rollback(e->store);
 	op->vm_rw = op->vm && rw;
-	if (r == 0 && rec_bool(op->rec, "missing") && !(flags & VDI_OP_MISSING_OK))
+	op->live = op->vm && op->domid >= 0;
+	if (r == 0 && rec_bool(op->rec, "missing") && !(flags & VDI_OP_MAY_BE_MISSING))
 		r = ERR1(XVM_ERR_VDI_MISSING, ref, "the storage no longer has VDI %s: sr-scan, or forget it", label(op));
 	if (r == 0 && op->vm && ((flags & VDI_OP_NOT_ATTACHED) || ((flags & VDI_OP_NOT_IN_USE) && op->vm_rw)))
 		r = ERR2(XVM_ERR_VDI_IN_USE, ref, op->vm, "VDI %s is in use by running VM %s", label(op), op->vm);
@@ -198,6 +220,18 @@ static int record(struct vdi_op *op, struct json_object *changes, const struct s
 		return r;
 	}
 	return store_commit(op->e->store);
+}
+
+/* Adds the volume's physical_utilisation to `changes` once its content or size
+ * changed; left out (the old figure stays) if the image cannot be read now. */
+static void add_usage(struct vdi_op *op, struct json_object *changes)
+{
+	char path[XVM_HC_PATH_MAX], format[SR_FORMAT_MAX];
+	uint64_t vsize, used;
+	if (op->sr.drv->vdi_path(&op->sr, rec_str(op->rec, "location"), path, format) == 0 &&
+	    qemu_img_info(path, format, &vsize, &used) == 0)
+		json_object_object_add(changes, "physical_utilisation", json_object_new_int64((int64_t)used));
+	error_clear();
 }
 
 static int parse_format(struct json_object *sm_config, const char **format)
@@ -302,7 +336,7 @@ static int forget_record(struct vdi_op *op)
 int vdi_destroy(struct engine *e, const char *ref)
 {
 	struct vdi_op op;
-	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK | VDI_OP_MISSING_OK, &op);
+	int r = vdi_op_begin(e, ref, "destroy", VDI_OP_NOT_ATTACHED | VDI_OP_STORAGE_LOCK | VDI_OP_MAY_BE_MISSING, &op);
 	if (r < 0)
 		return r;
 	if (!(op.sr.drv->caps & SR_CAP_VDI_CREATE))
@@ -319,7 +353,7 @@ int vdi_destroy(struct engine *e, const char *ref)
 int vdi_forget(struct engine *e, const char *ref)
 {
 	struct vdi_op op;
-	int r = vdi_op_begin(e, ref, "forget", VDI_OP_NOT_ATTACHED | VDI_OP_MISSING_OK, &op);
+	int r = vdi_op_begin(e, ref, "forget", VDI_OP_NOT_ATTACHED | VDI_OP_MAY_BE_MISSING, &op);
 	if (r < 0)
 		return r;
 	r = forget_record(&op);
@@ -345,9 +379,13 @@ int vdi_resize(struct engine *e, const char *ref, int64_t size)
 	}
 	if (size == old)
 		return vdi_op_fail(&op, 0);
+	/* A suspended guest would wake up on a disk of another size than it knows. */
+	if (op.vm && !op.live)
+		return vdi_op_fail(&op, ERR2(XVM_ERR_VDI_IN_USE, ref, op.vm, "VDI %s is in use by suspended VM %s",
+					     label(&op), op.vm));
 	if ((r = check_room(&op.sr, (uint64_t)(size - old))) < 0)
 		return vdi_op_fail(&op, r);
-	if (op.vm) {
+	if (op.live) {
 		/* The running guest's QEMU grows the image itself and tells the guest. */
 		struct xvm_hc_disk_resize rz = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid,
 						 .position = op.position, .size_bytes = (uint64_t)size };
@@ -359,6 +397,8 @@ int vdi_resize(struct engine *e, const char *ref, int64_t size)
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();
 		json_object_object_add(ch, "virtual_size", json_object_new_int64(size));
+		/* A raw disk reserves its new room at once. */
+		add_usage(&op, ch);
 		r = record(&op, ch, NULL, NULL, NULL);
 		json_object_put(ch);
 	}
@@ -396,7 +436,8 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 	/* A guest that writes to the disk moves onto a new top image at the instant of the copy. */
 	struct sr_live_switch live = { switch_disk, &op };
 	struct sr_volume src_after, vol;
-	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, op.vm_rw ? &live : NULL,
+	/* A suspended guest's disk is cloned offline: it resumes on the source's new top. */
+	if ((r = op.sr.drv->vdi_clone(&op.sr, rec_str(op.rec, "location"), uuid, op.vm_rw && op.live ? &live : NULL,
 				      &src_after, &vol)) < 0)
 		return vdi_op_fail(&op, r);
 
@@ -441,9 +482,19 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 static int convert_into(const char *what, const char *src, const char *src_format, const char *dst,
 			const char *dst_format)
 {
-	/* -n: the target exists (its SR made it); -W: out of order writes, faster. */
-	return qemu_img_run(what, QEMU_IMG_COPY, NULL, "convert", "-q", "-n", "-W", "-f", src_format, "-O",
-			    dst_format, src, dst, (char *)NULL);
+	/* -n: the target exists (its SR made it); -W: out of order writes, faster.
+	 * -S 0 for a raw disk: its zeros are written, not punched out of the
+	 * room it reserved. */
+	const char *args[16] = { "convert", "-q", "-n", "-W", "-f", src_format, "-O", dst_format };
+	size_t n = 8;
+	if (strcmp(dst_format, "raw") == 0) {
+		args[n++] = "-S";
+		args[n++] = "0";
+	}
+	args[n++] = src;
+	args[n++] = dst;
+	args[n] = NULL;
+	return qemu_img_runv(what, QEMU_IMG_COPY, NULL, args);
 }
 
 int vdi_copy(struct engine *e, const char *ref, const char *sr_ref, char **ret_ref)
@@ -489,6 +540,15 @@ static int unknown_format(const char *format)
 		    "image format '%s': use raw, qcow2, vhd or vmdk", format ? format : "");
 }
 
+/* The room an import needs beyond what the disk takes: all of the image's bytes
+ * for a thin qcow2 disk; for a raw one, which reserved its size, those beyond. */
+static uint64_t import_room(const char *disk_format, uint64_t image_bytes, uint64_t disk_bytes)
+{
+	if (strcmp(disk_format, "raw") != 0)
+		return image_bytes;
+	return image_bytes > disk_bytes ? image_bytes - disk_bytes : 0;
+}
+
 int vdi_import(struct engine *e, const char *ref, const char *filename, const char *format)
 {
 	const char *qformat = qemu_img_format(format);
@@ -501,9 +561,15 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 			    strerror(errno));
 	uint64_t size, actual;
 	int r = qemu_img_info(filename, qformat, &size, &actual);
-	if (r < 0)
-		return ERR2(XVM_ERR_IMPORT_ERROR, filename, xvm_last_error()->message, "%s is not a %s image: %s",
-			    filename, format, xvm_last_error()->message);
+	if (r < 0) {
+		/* Setting the new error frees the old one's message: copy it first. */
+		char *why = strdup(xvm_last_error()->message);
+		if (!why)
+			return error_oom();
+		r = ERR2(XVM_ERR_IMPORT_ERROR, filename, why, "%s is not a %s image: %s", filename, format, why);
+		free(why);
+		return r;
+	}
 	struct vdi_op op;
 	if ((r = vdi_op_begin(e, ref, "import", VDI_OP_NOT_ATTACHED, &op)) < 0)
 		return r;
@@ -517,15 +583,13 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 					     rec_int(op.rec, "virtual_size")));
 	}
 	char dst[XVM_HC_PATH_MAX], dst_format[SR_FORMAT_MAX];
+	uint64_t used = (uint64_t)rec_int(op.rec, "physical_utilisation");
 	if ((r = op.sr.drv->vdi_path(&op.sr, rec_str(op.rec, "location"), dst, dst_format)) == 0 &&
-	    (r = check_room(&op.sr, actual)) == 0)
+	    (r = check_room(&op.sr, import_room(dst_format, actual, used))) == 0)
 		r = convert_into("import the image", filename, qformat, dst, dst_format);
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();
-		uint64_t vsize, used;
-		if (qemu_img_info(dst, dst_format, &vsize, &used) == 0)
-			json_object_object_add(ch, "physical_utilisation", json_object_new_int64((int64_t)used));
-		error_clear();
+		add_usage(&op, ch);
 		r = record(&op, ch, NULL, NULL, NULL);
 		json_object_put(ch);
 	}

@@ -14,7 +14,7 @@
 #include "storage/sr_handle.h"
 #include "store/store.h"
 
-static const char *const vbd_fields[] = { "VDI", "userdevice", "type", "mode", "bootable", "empty",
+static const char *const vbd_fields[] = { "VM", "VDI", "userdevice", "type", "mode", "bootable", "empty",
 					  "currently_attached", NULL };
 
 int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_hc_domain_config *cfg)
@@ -114,6 +114,17 @@ int vm_disks_forget_owned(struct engine *e, const char *vm, struct json_object *
 	return r;
 }
 
+/* The SR's figures without the deleted disk; a failure leaves them for the next operation to correct. */
+static void update_space(struct engine *e, struct sr_handle *h)
+{
+	if (store_begin_write(e->store) < 0)
+		return;
+	if (storage_update_space(e, h) < 0)
+		store_rollback(e->store);
+	else
+		store_commit(e->store);
+}
+
 void vm_disks_delete_volumes(struct engine *e, struct json_object *volumes)
 {
 	for (size_t i = 0; i < json_object_array_length(volumes); i++) {
@@ -129,6 +140,8 @@ void vm_disks_delete_volumes(struct engine *e, struct json_object *volumes)
 			/* The record is gone: a volume left by a failure here is one sr-scan brings back. */
 			if (h.drv->vdi_delete(&h, rec_str(v, "location")) < 0)
 				log_warning("deleting disk %s: %s", rec_str(v, "location"), xvm_last_error()->message);
+			else
+				update_space(e, &h);
 			sr_unlock(lock);
 		}
 		if (r == 0)

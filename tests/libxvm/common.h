@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <xvm/xvm.h>
 
 /* A fresh state dir under /tmp; t_rmdir() removes it and all in it (and frees). */
@@ -20,7 +21,7 @@ void t_rmdir(char *dir);
 
 /* Writes `text` to path (asserting success). */
 void t_write_file(const char *path, const char *text);
-/* The file's whole content (free()), or NULL; *len its length. */
+/* The file's whole content (free()), or NULL; *len its length (len may be NULL). */
 char *t_read_file(const char *path, size_t *len);
 /* What is left to read of f (free()); *len its length (len may be NULL). */
 char *t_read_stream(FILE *f, size_t *len);
