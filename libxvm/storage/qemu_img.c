@@ -27,7 +27,15 @@ int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *
 {
 	const char *argv[QEMU_IMG_MAX_ARGS + 2];
 	make_argv(argv, args);
-	return sr_tool_run(what, timeout_s, out, argv);
+	struct run_result res;
+	int r = run_tool(argv, timeout_s, &res);
+	if (r < 0)
+		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0],
+			    strerror(-r));
+	/* Its messages start "qemu-img: ", whatever binary $XVM_QEMU_IMG names. */
+	r = sr_tool_result(what, "qemu-img", &res, out);
+	run_result_free(&res);
+	return r;
 }
 
 int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2)
@@ -41,9 +49,9 @@ int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *a
 	if (r < 0)
 		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0][0],
 			    strerror(-r));
-	r = sr_tool_result(what, argv[0][0], &res[0], NULL);
+	r = sr_tool_result(what, "qemu-img", &res[0], NULL);
 	if (r == 0)
-		r = sr_tool_result(what, argv[1][0], &res[1], NULL);
+		r = sr_tool_result(what, "qemu-img", &res[1], NULL);
 	run_result_free(&res[0]);
 	run_result_free(&res[1]);
 	return r;

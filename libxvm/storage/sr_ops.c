@@ -315,25 +315,35 @@ static int check_map_of_strings(struct json_object *m, const char *what)
 	return 0;
 }
 
-/* In a transaction: SR_DEVICE_IN_USE when an SR of this type has a PBD here with
- * the same device_config (root names it): an empty directory holds no image
- * that would tell, and two SRs on one storage delete each other's disks. */
+/* In a transaction: SR_DEVICE_IN_USE when an SR of this type has a PBD here
+ * whose storage is this one (the same root: a directory, a device; an nfs
+ * SR's root is its own directory of the export): an empty directory holds no
+ * image that would tell, and two SRs on one storage delete each other's disks. */
 static int refuse_known_config(struct engine *e, const struct sr_driver *drv, const struct sr_handle *h)
 {
 	struct json_object *pbds;
 	int r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds);
 	if (r < 0)
 		return r;
-	static const char *const pbd_fields[] = { "SR", "device_config", NULL };
+	static const char *const pbd_fields[] = { "SR", NULL };
 	static const char *const sr_fields[] = { "type", "name_label", NULL };
 	FOR_EACH_REF(pbds, i, pbd) {
-		struct json_object *p = NULL, *sr = NULL, *dc;
+		struct json_object *p = NULL, *sr = NULL;
+		struct sr_handle other;
 		if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
-		    json_object_object_get_ex(p, "device_config", &dc) && json_object_equal(dc, h->device_config) &&
+		    strcmp(rec_str(p, "SR"), h->ref) != 0 &&
 		    (r = rec_read_fields(e, &class_sr, rec_str(p, "SR"), sr_fields, &sr)) == 0 &&
-		    strcmp(rec_str(sr, "type"), drv->type) == 0)
-			r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
-				 rec_str(sr, "name_label"));
+		    strcmp(rec_str(sr, "type"), drv->type) == 0) {
+			/* An SR whose own config is broken shares nothing with this one. */
+			if (sr_handle_open(e, rec_str(p, "SR"), 0, &other) == 0) {
+				if (other.root && h->root && strcmp(other.root, h->root) == 0)
+					r = ERR1(XVM_ERR_SR_DEVICE_IN_USE, h->root, "%s is SR %s's already", h->root,
+						 rec_str(sr, "name_label"));
+				sr_handle_close(&other);
+			}
+			if (r == 0)
+				error_clear();
+		}
 		json_object_put(p);
 		json_object_put(sr);
 	}
@@ -817,6 +827,19 @@ int sr_update(struct engine *e, const char *sr_ref)
 
 /* --- SRs whose content changes by itself ----------------------------------- */
 
+/* Whether the SR has a VDI whose volume went while a guest held it: once the
+ * guest lets go, a rescan forgets it. */
+static bool has_missing(struct engine *e, const char *sr_ref)
+{
+	sqlite3_stmt *st = store_stmt(e->store, "SELECT 1 FROM VDI WHERE SR = ? AND missing = 1 LIMIT 1");
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, sr_ref, -1, SQLITE_TRANSIENT);
+	bool any = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return any;
+}
+
 int storage_refresh_changed(struct engine *e)
 {
 	int r = store_begin_read(e->store);
@@ -846,7 +869,7 @@ int storage_refresh_changed(struct engine *e)
 		}
 		snprintf(key, sizeof(key), "sr_stamp:%s", h.uuid);
 		if (h.drv->stamp(&h, stamp, sizeof(stamp)) == 0 && store_meta_get(e->store, key, &old) == 0)
-			stale[i] = !old || strcmp(old, stamp) != 0;
+			stale[i] = !old || strcmp(old, stamp) != 0 || has_missing(e, sr_ref);
 		error_clear();
 		free(old);
 		sr_handle_close(&h);

@@ -133,6 +133,31 @@ char *st_file_sr(xvm_conn *c, const char *location)
 	return ref;
 }
 
+char *st_iso(xvm_conn *c, const char *name)
+{
+	char lib[4200];
+	snprintf(lib, sizeof(lib), "%s/isos", dir);
+	bool first = !st_exists(lib);
+	ST_SH("mkdir -p '%s/.content' && genisoimage -quiet -V DISC -o '%s/%s' '%s/.content'", lib, lib, name, lib);
+	char *sr = NULL;
+	if (first) {
+		struct json_object *dc = json_object_new_object();
+		json_object_object_add(dc, "location", json_object_new_string(lib));
+		T_OK(xvm_sr_create(c, dc, "ISOs", "iso", "", false, NULL, &sr));
+		json_object_put(dc);
+	} else {
+		struct json_object *refs = NULL;
+		T_OK(xvm_object_get_by_name_label(c, "SR", "ISOs", &refs));
+		sr = strdup(json_object_get_string(json_object_array_get_idx(refs, 0)));
+		json_object_put(refs);
+	}
+	/* The library shows the new image at the next read. */
+	char *vdi = st_vdi_where(c, sr, "name_label", name);
+	cr_assert_not_null(vdi, "the ISO library does not show %s", name);
+	free(sr);
+	return vdi;
+}
+
 bool st_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

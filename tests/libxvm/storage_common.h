@@ -40,6 +40,9 @@ const char *st_sr_dir(xvm_conn *c, const char *sr);
 const char *st_vdi_file(xvm_conn *c, const char *vdi);
 /* The VDI of sr whose string field is value, or NULL (free()). */
 char *st_vdi_where(xvm_conn *c, const char *sr, const char *field, const char *value);
+/* An ISO image `name` in the ISO library <state>/isos (made on first use: an
+ * iso SR "ISOs"), and its VDI (free()). */
+char *st_iso(xvm_conn *c, const char *name);
 /* A new file SR on the directory `location`. */
 char *st_file_sr(xvm_conn *c, const char *location);
 

@@ -18,16 +18,19 @@ TestSuite(faults, .init = st_setup, .fini = st_teardown, .timeout = 120);
 /* From now on the nth run of qemu-img fails (counting from 1); 0: none does. */
 static void fail_run(int nth)
 {
-	char script[4200], counter[4200], text[9000];
+	char script[4200], counter[4200], text[18000];
 	snprintf(script, sizeof(script), "%s/qemu-img-faulty", dir);
 	snprintf(counter, sizeof(counter), "%s/qemu-img-runs", dir);
 	snprintf(text, sizeof(text),
 		 "#!/bin/sh\n"
+		 /* A clone runs two at once: count under a lock. */
+		 "exec 9>>'%s.lock'; flock 9\n"
 		 "n=$(( $(cat '%s' 2>/dev/null || echo 0) + 1 ))\n"
 		 "echo $n > '%s'\n"
+		 "flock -u 9\n"
 		 "[ $n = %d ] && { echo 'qemu-img: injected failure' >&2; exit 1; }\n"
 		 "exec qemu-img \"$@\"\n",
-		 counter, counter, nth);
+		 counter, counter, counter, nth);
 	t_write_file(script, text);
 	cr_assert_eq(chmod(script, 0755), 0);
 	remove(counter);
@@ -124,7 +127,7 @@ static xvm_conn *faulty(const char *op)
 Test(faults, hypervisor_failures_leave_the_drives)
 {
 	char *a = st_vdi(conn, local_sr, "a", 4 * MiB, NULL), *b = st_vdi(conn, local_sr, "b", 4 * MiB, NULL);
-	char *disc = st_vdi(conn, local_sr, "disc", 4 * MiB, NULL), *d0 = NULL, *d1 = NULL, *cd = NULL;
+	char *disc = st_iso(conn, "disc.iso"), *d0 = NULL, *d1 = NULL, *cd = NULL;
 	T_OK(xvm_vbd_create(conn, vm, a, "0", "Disk", "RW", true, &d0));
 	T_OK(xvm_vbd_create(conn, vm, NULL, "3", "CD", "RO", false, &cd));
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "storage_common.h"
 
@@ -65,7 +66,10 @@ Test(vbd, create_positions_and_refusals)
 	cr_assert_str_eq(t_gets(conn, "VBD", cd, "userdevice"), "2");
 	cr_assert(t_getb(conn, "VBD", cd, "empty"));
 	cr_assert_str_eq(t_gets(conn, "VBD", cd, "VDI"), "OpaqueRef:NULL");
-	char *cd2 = vbd_of(a, "autodetect", "CD", "RW");
+	char *disc = st_iso(conn, "disc.iso");
+	refused_create(a, "autodetect", "CD", "RO", XVM_ERR_VDI_IS_NOT_ISO, 1, a, NULL);
+	refused_create(disc, "autodetect", "Disk", "RO", XVM_ERR_VDI_IS_NOT_ISO, 1, disc, NULL);
+	char *cd2 = vbd_of(disc, "autodetect", "CD", "RW");
 	cr_assert_str_eq(t_gets(conn, "VBD", cd2, "mode"), "RO");
 	cr_assert_str_eq(t_gets(conn, "VBD", cd2, "userdevice"), "3");
 	/* disks skip position 3, kept for a CD */
@@ -90,13 +94,14 @@ Test(vbd, create_positions_and_refusals)
 		free(vbd_of(b, pos, "Disk", "RO"));
 	}
 	free(vbd_of(NULL, "autodetect", "CD", "RO"));
-	refused_create(b, "autodetect", "CD", "RO", XVM_ERR_DEVICE_ALREADY_EXISTS, 1, vm, NULL);
+	refused_create(NULL, "autodetect", "CD", "RO", XVM_ERR_DEVICE_ALREADY_EXISTS, 1, vm, NULL);
 	free(a);
 	free(b);
 	free(d0);
 	free(d1);
 	free(cd);
 	free(cd2);
+	free(disc);
 	free(d4);
 }
 
@@ -270,7 +275,7 @@ static void check_disc(const char *vbd, const char *vdi)
 
 static void cd_insert_eject(bool running)
 {
-	char *x = st_vdi(conn, local_sr, "disc", 4 * MiB, "raw"), *a = st_vdi(conn, local_sr, "a", 4 * MiB, NULL);
+	char *x = st_iso(conn, "disc.iso"), *a = st_vdi(conn, local_sr, "a", 4 * MiB, NULL);
 	char *cd = vbd_of(NULL, "3", "CD", "RO"), *d0 = vbd_of(a, "0", "Disk", "RW");
 	if (running)
 		T_OK(xvm_vm_start(conn, vm, 0));
@@ -282,16 +287,21 @@ static void cd_insert_eject(bool running)
 	check_disc(cd, x);
 	T_OK(xvm_vbd_eject(conn, cd));
 	check_disc(cd, NULL);
+	T_ERR(xvm_vbd_insert(conn, cd, a), XVM_ERR_VDI_IS_NOT_ISO, 1, a);
+	check_disc(cd, NULL);
 	T_ERR(xvm_vbd_insert(conn, d0, x), XVM_ERR_VBD_NOT_REMOVABLE_MEDIA, 1, d0);
 	T_ERR(xvm_vbd_eject(conn, d0), XVM_ERR_VBD_NOT_REMOVABLE_MEDIA, 1, d0);
 	check_disc(d0, a);
-	/* a destroyed disc leaves the drive, empty */
+	/* a disc taken out of the library leaves the drive, empty, once no guest reads it */
 	T_OK(xvm_vbd_insert(conn, cd, x));
+	char iso[4300];
+	snprintf(iso, sizeof(iso), "%s/isos/disc.iso", dir);
+	cr_assert_eq(unlink(iso), 0);
 	if (running) {
-		T_ERR(xvm_vdi_destroy(conn, x), XVM_ERR_VDI_IN_USE, 2, x, vm);
+		check_disc(cd, x);
+		cr_assert(t_getb(conn, "VDI", x, "missing"), "a disc a running guest holds shows as missing");
 		T_OK(xvm_vm_hard_shutdown(conn, vm));
 	}
-	T_OK(xvm_vdi_destroy(conn, x));
 	check_disc(cd, NULL);
 	free(x);
 	free(a);
@@ -306,7 +316,7 @@ Test(vbd, cd_insert_eject_running) { cd_insert_eject(true); }
 Test(vbd, uninstall_deletes_owned_disks_only)
 {
 	char *own = st_vdi(conn, local_sr, "own", 4 * MiB, NULL), *shared = st_vdi(conn, local_sr, "shared", 4 * MiB, NULL);
-	char *ro = st_vdi(conn, local_sr, "ro", 4 * MiB, NULL), *disc = st_vdi(conn, local_sr, "disc", 4 * MiB, NULL);
+	char *ro = st_vdi(conn, local_sr, "ro", 4 * MiB, NULL), *disc = st_iso(conn, "disc.iso");
 	char *vm2 = t_install(conn, "vm2"), *v2 = NULL;
 	char fown[4500];
 	snprintf(fown, sizeof(fown), "%s", st_vdi_file(conn, own));
@@ -314,9 +324,9 @@ Test(vbd, uninstall_deletes_owned_disks_only)
 	char *b2 = vbd_of(ro, "2", "Disk", "RO"), *b3 = vbd_of(disc, "3", "CD", "RO");
 	T_OK(xvm_vbd_create(conn, vm2, shared, "0", "Disk", "RW", false, &v2));
 	T_OK(xvm_vm_start(conn, vm, 0));
-	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 16 * MiB);
+	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 12 * MiB);
 	T_OK(xvm_vm_uninstall(conn, vm));
-	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 12 * MiB, "the SR counts a deleted disk");
+	cr_assert_eq(t_geti(conn, "SR", local_sr, "virtual_allocation"), 8 * MiB, "the SR counts a deleted disk");
 
 	struct json_object *rec = NULL;
 	T_ERR(xvm_object_get_record(conn, "VM", vm, &rec), XVM_ERR_HANDLE_INVALID, 2, "VM", vm);
