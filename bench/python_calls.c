@@ -2,11 +2,15 @@
 /*
  * The C side of bench/python_calls.py: the same calls the Python figures
  * are compared with, from C, on the same state directory. Installs VMs
- * from "sim test" until there are N, then times get_record (per call, over
- * the VMs in turn) and get_all_records of the VM class (per listing), each
- * the best of a few rounds, and prints them as one JSON object. Times are
- * the calling thread's CPU time, as in python_calls.py: on a shared machine
- * wall time mostly measures the neighbours.
+ * from "sim test" until there are N and makes one untimed round; then, for
+ * each line read on stdin, times one round and prints it as a JSON line:
+ * get_record over CALLS VMs in turn (per call); get_all_records_fields of
+ * VM on is_a_template, what conn.vms.all() calls, and get_all_records of
+ * VM, what conn.vms.records() calls (per listing). One process for every
+ * round, as the Python side is: the rounds alternate, and both sides run
+ * with warm caches and heaps. Times are the calling thread's CPU time, as
+ * in python_calls.py: on a shared machine wall time mostly measures the
+ * neighbours.
  *
  *   bench-python-calls STATE_DIR N CALLS
  */
@@ -17,13 +21,36 @@
 
 #include "bench.h"
 
-#define ROUNDS 5
+static const char *const template_field[] = {"is_a_template", NULL};
 
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One round; t[0] seconds per get_record, t[1] and t[2] per listing. */
+static void round_times(xvm_conn *c, struct json_object *refs, int calls, double t[3])
+{
+	size_t nrefs = json_object_array_length(refs);
+	struct json_object *res;
+	double t0 = now();
+	/* Freeing the result is part of a call's cost, in C as in Python. */
+	for (int i = 0; i < calls; i++) {
+		const char *ref = json_object_get_string(json_object_array_get_idx(refs, (size_t)i % nrefs));
+		check(xvm_object_get_record(c, "VM", ref, &res), "get_record");
+		json_object_put(res);
+	}
+	t[0] = (now() - t0) / calls;
+	t0 = now();
+	check(xvm_object_get_all_records_fields(c, "VM", template_field, &res), "get_all_records_fields");
+	json_object_put(res);
+	t[1] = now() - t0;
+	t0 = now();
+	check(xvm_object_get_all_records(c, "VM", &res), "get_all_records");
+	json_object_put(res);
+	t[2] = now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -33,6 +60,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int n = atoi(argv[2]), calls = atoi(argv[3]);
+	if (n < 1 || calls < 1) {
+		fprintf(stderr, "%s: N and CALLS must be positive\n", argv[0]);
+		return 2;
+	}
 	char uri[4096];
 	snprintf(uri, sizeof(uri), "sim://%s", argv[1]);
 	xvm_conn *c;
@@ -40,7 +71,7 @@ int main(int argc, char **argv)
 
 	/* The templates are VMs too: count what get_all_records will list. */
 	struct json_object *all;
-	check(xvm_object_get_all_records_fields(c, "VM", (const char *const[]){"is_a_template", NULL}, &all), "list");
+	check(xvm_object_get_all_records_fields(c, "VM", template_field, &all), "list");
 	int have = 0;
 	json_object_object_foreach(all, ref0, rec0) {
 		(void)ref0;
@@ -56,31 +87,18 @@ int main(int argc, char **argv)
 
 	struct json_object *refs;
 	check(xvm_object_get_all(c, "VM", &refs), "get_all");
-	size_t nrefs = json_object_array_length(refs);
-
-	double best_call = 1e9, best_list = 1e9;
-	for (int k = 0; k < ROUNDS; k++) {
-		double t0 = now();
-		/* Freeing the result is part of a call's cost, in C as in Python. */
-		for (int i = 0; i < calls; i++) {
-			struct json_object *rec;
-			const char *ref = json_object_get_string(json_object_array_get_idx(refs, (size_t)i % nrefs));
-			check(xvm_object_get_record(c, "VM", ref, &rec), "get_record");
-			json_object_put(rec);
-		}
-		double t = (now() - t0) / calls;
-		if (t < best_call)
-			best_call = t;
-		t0 = now();
-		check(xvm_object_get_all_records(c, "VM", &all), "get_all_records");
-		json_object_put(all);
-		t = now() - t0;
-		if (t < best_list)
-			best_list = t;
+	double t[3];
+	round_times(c, refs, calls, t);
+	printf("{\"n\": %d}\n", n);
+	fflush(stdout);
+	char line[64];
+	while (fgets(line, sizeof(line), stdin)) {
+		round_times(c, refs, calls, t);
+		printf("{\"get_record_us\": %.3f, \"get_all_records_fields_ms\": %.3f, \"get_all_records_ms\": %.3f}\n",
+		       t[0] * 1e6, t[1] * 1e3, t[2] * 1e3);
+		fflush(stdout);
 	}
 	json_object_put(refs);
-	printf("{\"n\": %d, \"get_record_us\": %.3f, \"get_all_records_ms\": %.2f}\n", n, best_call * 1e6,
-	       best_list * 1e3);
 	xvm_disconnect(c);
 	return 0;
 }

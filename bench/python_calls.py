@@ -1,70 +1,130 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What the Python module adds to a call: vm.record() (get_record) and
+"""What the Python module adds to a call: vm.record() (get_record),
+conn.vms.all() (get_all_records_fields on is_a_template) and
 conn.vms.records() (get_all_records) over N VMs, against the same calls
-from C (bench-python-calls), on one state directory in one run. Each figure
-is the best of several rounds, alternating C and Python so that both see
-the same machine, in the calling thread's CPU time (time.thread_time(),
-CLOCK_THREAD_CPUTIME_ID in C): on a shared machine wall time mostly
-measures the neighbours.
+from C, on one state directory in one run. The C side is a process of its
+own (bench-python-calls) that makes a round when asked: rounds alternate
+Python and C so that both see the same machine, and the first round of
+each side, which warms caches and heaps, is not counted. Times are the
+calling thread's CPU time (time.thread_time(), CLOCK_THREAD_CPUTIME_ID in
+C): on a shared machine wall time mostly measures the neighbours. Each
+figure is the best and the median of the rounds.
 
-    bench/python_calls.py BUILD_DIR [N] [CALLS]      # N = 10000, CALLS = 5000
+vm.record() returns an xvm.Record, which converts a value when it is first
+read: the figures also show records read for one field, and records
+converted whole (dict(vm.record())), which is what every record cost when
+records were dicts.
 
-Targets: Python adds under 2 us per get_record, and the listing takes under
+    bench/python_calls.py BUILD_DIR [N] [CALLS] [ROUNDS]   # 10000, 5000, 10
+
+Targets: Python adds under 2 us per get_record, and a listing takes under
 2x C's.
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROUNDS = 10
+# The loops are written out: a call of a Python function per call would
+# be part of the figure.
+
+
+def record(vms, calls):
+    t0 = time.thread_time()
+    for i in range(calls):
+        vms[i % len(vms)].record()
+    return (time.thread_time() - t0) / calls * 1e6
+
+
+def record_one_field(vms, calls):
+    t0 = time.thread_time()
+    for i in range(calls):
+        vms[i % len(vms)].record()["power_state"]
+    return (time.thread_time() - t0) / calls * 1e6
+
+
+def record_whole(vms, calls):
+    t0 = time.thread_time()
+    for i in range(calls):
+        dict(vms[i % len(vms)].record())
+    return (time.thread_time() - t0) / calls * 1e6
+
+
+def listing_ms(fn):
+    """One call of fn, freeing its result included (as in C), in ms."""
+    t0 = time.thread_time()
+    fn()
+    return (time.thread_time() - t0) * 1e3
+
+
+# (C figure, its unit, C call, Python figure, Python call)
+ROWS = [
+    ("get_record_us", "us/call", "get_record", "record", "vm.record()"),
+    ("get_record_us", "us/call", "get_record", "record_one_field", 'vm.record()["power_state"]'),
+    ("get_record_us", "us/call", "get_record", "record_whole", "dict(vm.record())"),
+    ("get_all_records_fields_ms", "ms", "get_all_records_fields", "all", "conn.vms.all()"),
+    ("get_all_records_ms", "ms", "get_all_records", "records", "conn.vms.records()"),
+]
 
 
 def main():
     build = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
     calls = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 10
     sys.path.insert(0, os.path.join(build, "bindings", "python"))
     os.environ.setdefault("XVM_TEMPLATE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                           "..", "data", "templates"))
     import xvm
 
+    c_bench = os.path.join(build, "bench", "bench-python-calls")
+    c = {row[0]: [] for row in ROWS}
+    py = {row[3]: [] for row in ROWS}
     with tempfile.TemporaryDirectory(prefix="xvm-bench-py-") as state:
-        def c_side():
-            out = subprocess.run([os.path.join(build, "bench", "bench-python-calls"), state, str(n), str(calls)],
-                                 check=True, capture_output=True, text=True).stdout
-            return json.loads(out)
-
-        c_runs = [c_side()]                 # the first run also installs the VMs
+        # A first run installs the VMs: a process that did is slower to list
+        # them (its heap after N installs), so another one measures.
+        subprocess.run([c_bench, state, str(n), "1"], check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        c_side = subprocess.Popen([c_bench, state, str(n), str(calls)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert json.loads(c_side.stdout.readline())["n"] == n
         with xvm.connect("sim://" + state) as conn:
-            vms = conn.vms.all() + conn.templates.all()
-            assert len(conn.vms.all()) == n
-            py_call, py_list = [], []
-            for _ in range(ROUNDS):
-                t0 = time.thread_time()
-                for i in range(calls):
-                    vms[i % len(vms)].record()
-                py_call.append((time.thread_time() - t0) / calls * 1e6)
-                t0 = time.thread_time()
-                records = conn.vms.records()
-                py_list.append((time.thread_time() - t0) * 1e3)
-                assert len(records) == n
-                c_runs.append(c_side())
-        c_call = min(r["get_record_us"] for r in c_runs)
-        c_list = min(r["get_all_records_ms"] for r in c_runs)
+            # The same VMs in the same order as the C side's get_all.
+            vms = [xvm.VM(conn, ref) for ref in conn.call("VM.get_all")]
+            assert len(conn.vms.all()) == n and len(conn.vms.records()) == n
+            steps = [("record", lambda: record(vms, calls)),
+                     ("record_one_field", lambda: record_one_field(vms, calls)),
+                     ("record_whole", lambda: record_whole(vms, calls)),
+                     ("all", lambda: listing_ms(conn.vms.all)),
+                     ("records", lambda: listing_ms(conn.vms.records))]
+            for k in range(rounds + 1):
+                for name, step in steps:
+                    t = step()
+                    if k:
+                        py[name].append(t)
+                c_side.stdin.write("round\n")
+                c_side.stdin.flush()
+                for name, t in json.loads(c_side.stdout.readline()).items():
+                    if k:
+                        c[name].append(t)
+        c_side.stdin.close()
+        if c_side.wait() != 0:
+            sys.exit("bench-python-calls failed")
 
-    py_call, py_list = min(py_call), min(py_list)
-    print(f"N = {n} VMs, {calls} get_record calls a round, best of {ROUNDS} rounds")
-    print(f"get_record       C {c_call:8.2f} us/call   Python vm.record()         {py_call:8.2f} us/call"
-          f"   Python adds {py_call - c_call:6.2f} us ({py_call / c_call:.2f}x)")
-    print(f"get_all_records  C {c_list:8.1f} ms        Python conn.vms.records()  {py_list:8.1f} ms"
-          f"        ratio {py_list / c_list:.2f}x")
-    print(json.dumps({"n": n, "c_get_record_us": round(c_call, 3), "py_get_record_us": round(py_call, 3),
-                      "py_adds_us": round(py_call - c_call, 3), "c_get_all_records_ms": round(c_list, 2),
-                      "py_records_ms": round(py_list, 2), "records_ratio": round(py_list / c_list, 3)}))
+    print(f"N = {n} VMs, {calls} get_record calls a round, {rounds} rounds: best (median) of the rounds")
+    summary = {"n": n, "calls": calls, "rounds": rounds}
+    for c_key, unit, c_name, py_key, py_name in ROWS:
+        cb, cm = min(c[c_key]), statistics.median(c[c_key])
+        pb, pm = min(py[py_key]), statistics.median(py[py_key])
+        print(f"{c_name:22} C {cb:7.2f} ({cm:7.2f}) {unit:7}  {py_name:26} Python {pb:7.2f} ({pm:7.2f})"
+              f"  adds {pb - cb:6.2f} ({pm - cm:6.2f})  {pb / cb:.2f}x ({pm / cm:.2f}x)")
+        summary[py_key] = {"unit": unit, "c": [round(cb, 3), round(cm, 3)], "python": [round(pb, 3), round(pm, 3)],
+                           "adds": [round(pb - cb, 3), round(pm - cm, 3)],
+                           "ratio": [round(pb / cb, 3), round(pm / cm, 3)]}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
