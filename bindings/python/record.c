@@ -393,7 +393,7 @@ PyDoc_STRVAR(record_doc,
 "a dict (a collections.abc.MutableMapping, not a dict subclass). A value\n"
 "is converted when first read; iterating, views, ==, repr or any change\n"
 "convert the rest. Changes stay in the record, a snapshot, as in a dict.\n"
-"dict(rec) is a plain dict; copies and pickles are plain dicts.");
+"rec.copy() or dict(rec) is a plain dict; copies and pickles are too.");
 
 static PyTypeObject RecordType = {
 	PyVarObject_HEAD_INIT(NULL, 0)
