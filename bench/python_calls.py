@@ -9,14 +9,17 @@ Python and C so that both see the same machine, and the first round of
 each side, which warms caches and heaps, is not counted. Times are the
 calling thread's CPU time (time.thread_time(), CLOCK_THREAD_CPUTIME_ID in
 C): on a shared machine wall time mostly measures the neighbours. Each
-figure is the best and the median of the rounds.
+side's figure is the best and the median of the rounds; what Python adds
+and the ratio are the medians of the rounds' own (a round of each side,
+next to each other), which the neighbours' load, changing from one second
+to the next, moves least.
 
 vm.record() returns an xvm.Record, which converts a value when it is first
 read: the figures also show records read for one field, and records
 converted whole (dict(vm.record())), which is what every record cost when
 records were dicts.
 
-    bench/python_calls.py BUILD_DIR [N] [CALLS] [ROUNDS]   # 10000, 5000, 10
+    bench/python_calls.py BUILD_DIR [N] [CALLS] [ROUNDS]   # 10000, 5000, 20
 
 Targets: Python adds under 2 us per get_record, and a listing takes under
 2x C's.
@@ -75,7 +78,7 @@ def main():
     build = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
     calls = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
-    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     sys.path.insert(0, os.path.join(build, "bindings", "python"))
     os.environ.setdefault("XVM_TEMPLATE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                           "..", "data", "templates"))
@@ -114,16 +117,18 @@ def main():
         if c_side.wait() != 0:
             sys.exit("bench-python-calls failed")
 
-    print(f"N = {n} VMs, {calls} get_record calls a round, {rounds} rounds: best (median) of the rounds")
+    print(f"N = {n} VMs, {calls} get_record calls a round, {rounds} rounds: best (median) of the rounds;"
+          " adds and ratio: median of the rounds'")
     summary = {"n": n, "calls": calls, "rounds": rounds}
     for c_key, unit, c_name, py_key, py_name in ROWS:
-        cb, cm = min(c[c_key]), statistics.median(c[c_key])
-        pb, pm = min(py[py_key]), statistics.median(py[py_key])
-        print(f"{c_name:22} C {cb:7.2f} ({cm:7.2f}) {unit:7}  {py_name:26} Python {pb:7.2f} ({pm:7.2f})"
-              f"  adds {pb - cb:6.2f} ({pm - cm:6.2f})  {pb / cb:.2f}x ({pm / cm:.2f}x)")
-        summary[py_key] = {"unit": unit, "c": [round(cb, 3), round(cm, 3)], "python": [round(pb, 3), round(pm, 3)],
-                           "adds": [round(pb - cb, 3), round(pm - cm, 3)],
-                           "ratio": [round(pb / cb, 3), round(pm / cm, 3)]}
+        cs, ps = c[c_key], py[py_key]
+        adds = statistics.median(p - q for p, q in zip(ps, cs))
+        ratio = statistics.median(p / q for p, q in zip(ps, cs))
+        print(f"{c_name:22} C {min(cs):7.2f} ({statistics.median(cs):7.2f}) {unit:7}  {py_name:26} Python"
+              f" {min(ps):7.2f} ({statistics.median(ps):7.2f})  adds {adds:6.2f} {unit:7}  {ratio:.2f}x")
+        summary[py_key] = {"unit": unit, "c": [round(min(cs), 3), round(statistics.median(cs), 3)],
+                           "python": [round(min(ps), 3), round(statistics.median(ps), 3)],
+                           "adds": round(adds, 3), "ratio": round(ratio, 3)}
     print(json.dumps(summary))
 
 
