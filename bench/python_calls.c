@@ -2,26 +2,33 @@
 /*
  * The C side of bench/python_calls.py: the same calls the Python figures
  * are compared with, from C, on the same state directory. Installs VMs
- * from "sim test" until there are N and makes one untimed round; then, for
- * each line read on stdin, times one round and prints it as a JSON line:
- * get_record over CALLS VMs in turn (per call); get_all_records_fields of
- * VM on is_a_template, what conn.vms.all() calls, and get_all_records of
- * VM, what conn.vms.records() calls (per listing). One process for every
- * round, as the Python side is: the rounds alternate, and both sides run
- * with warm caches and heaps. Times are the calling thread's CPU time, as
- * in python_calls.py: on a shared machine wall time mostly measures the
- * neighbours.
+ * from "sim test" until there are N and makes each measurement once
+ * untimed; then, for each name read on stdin, makes that measurement and
+ * prints it as a JSON line:
+ *   get_record              us per call, over CALLS VMs in turn
+ *   get_all_records_fields  ms, of VM on is_a_template: what conn.vms.all() calls
+ *   get_all_records         ms, of VM: what conn.vms.records() calls
+ * One process makes them all, as the Python side does, and python_calls.py
+ * asks for each right after the same call from Python: both run with warm
+ * caches and heaps, under the same load. Times are the calling thread's CPU
+ * time, as in python_calls.py: on a shared machine wall time mostly
+ * measures the neighbours.
  *
  *   bench-python-calls STATE_DIR N CALLS
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <xvm/xvm.h>
 
 #include "bench.h"
 
 static const char *const template_field[] = {"is_a_template", NULL};
+
+static xvm_conn *c;
+static struct json_object *refs;
+static int calls;
 
 static double now(void)
 {
@@ -30,28 +37,54 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One round; t[0] seconds per get_record, t[1] and t[2] per listing. */
-static void round_times(xvm_conn *c, struct json_object *refs, int calls, double t[3])
+static void get_records(int n)
 {
 	size_t nrefs = json_object_array_length(refs);
+	for (int i = 0; i < n; i++) {
+		struct json_object *rec;
+		const char *ref = json_object_get_string(json_object_array_get_idx(refs, (size_t)i % nrefs));
+		check(xvm_object_get_record(c, "VM", ref, &rec), "get_record");
+		json_object_put(rec);
+	}
+}
+
+/* Freeing the result is part of a call's cost, in C as in Python. */
+static double get_record_us(void)
+{
+	get_records(calls / 10); /* back in the caches after the other side's turn, as in Python */
+	double t0 = now();
+	get_records(calls);
+	return (now() - t0) / calls * 1e6;
+}
+
+static double get_all_records_fields_ms(void)
+{
 	struct json_object *res;
 	double t0 = now();
-	/* Freeing the result is part of a call's cost, in C as in Python. */
-	for (int i = 0; i < calls; i++) {
-		const char *ref = json_object_get_string(json_object_array_get_idx(refs, (size_t)i % nrefs));
-		check(xvm_object_get_record(c, "VM", ref, &res), "get_record");
-		json_object_put(res);
-	}
-	t[0] = (now() - t0) / calls;
-	t0 = now();
 	check(xvm_object_get_all_records_fields(c, "VM", template_field, &res), "get_all_records_fields");
 	json_object_put(res);
-	t[1] = now() - t0;
-	t0 = now();
+	return (now() - t0) * 1e3;
+}
+
+static double get_all_records_ms(void)
+{
+	struct json_object *res;
+	double t0 = now();
 	check(xvm_object_get_all_records(c, "VM", &res), "get_all_records");
 	json_object_put(res);
-	t[2] = now() - t0;
+	return (now() - t0) * 1e3;
 }
+
+static const struct {
+	const char *name;
+	double (*measure)(void);
+} measurements[] = {
+	{"get_record", get_record_us},
+	{"get_all_records_fields", get_all_records_fields_ms},
+	{"get_all_records", get_all_records_ms},
+};
+
+#define NMEASUREMENTS (sizeof(measurements) / sizeof(measurements[0]))
 
 int main(int argc, char **argv)
 {
@@ -59,14 +92,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s STATE_DIR N CALLS\n", argv[0]);
 		return 2;
 	}
-	int n = atoi(argv[2]), calls = atoi(argv[3]);
+	int n = atoi(argv[2]);
+	calls = atoi(argv[3]);
 	if (n < 1 || calls < 1) {
 		fprintf(stderr, "%s: N and CALLS must be positive\n", argv[0]);
 		return 2;
 	}
 	char uri[4096];
 	snprintf(uri, sizeof(uri), "sim://%s", argv[1]);
-	xvm_conn *c;
 	check(xvm_connect(uri, 0, &c), "connect");
 
 	/* The templates are VMs too: count what get_all_records will list. */
@@ -85,17 +118,22 @@ int main(int argc, char **argv)
 		free(vm);
 	}
 
-	struct json_object *refs;
 	check(xvm_object_get_all(c, "VM", &refs), "get_all");
-	double t[3];
-	round_times(c, refs, calls, t);
+	for (size_t k = 0; k < NMEASUREMENTS; k++)
+		measurements[k].measure();
 	printf("{\"n\": %d}\n", n);
 	fflush(stdout);
 	char line[64];
 	while (fgets(line, sizeof(line), stdin)) {
-		round_times(c, refs, calls, t);
-		printf("{\"get_record_us\": %.3f, \"get_all_records_fields_ms\": %.3f, \"get_all_records_ms\": %.3f}\n",
-		       t[0] * 1e6, t[1] * 1e3, t[2] * 1e3);
+		line[strcspn(line, "\n")] = '\0';
+		size_t k = 0;
+		while (k < NMEASUREMENTS && strcmp(line, measurements[k].name) != 0)
+			k++;
+		if (k == NMEASUREMENTS) {
+			fprintf(stderr, "%s: no measurement %s\n", argv[0], line);
+			return 2;
+		}
+		printf("{\"%s\": %.3f}\n", line, measurements[k].measure());
 		fflush(stdout);
 	}
 	json_object_put(refs);
