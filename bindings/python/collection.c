@@ -151,7 +151,7 @@ static PyObject *collection_by_name(CollectionObject *self, PyObject *arg)
 PyDoc_STRVAR(records_doc,
 "records($self, /)\n--\n\n"
 "Every object's record in one get_all_records call, as a dict object ->\n"
-"record dict (keys also match ref strs: records[vm] or records[vm.ref]).");
+"xvm.Record (keys also match ref strs: records[vm] or records[vm.ref]).");
 
 static PyObject *collection_records(CollectionObject *self, PyObject *unused)
 {
@@ -161,21 +161,15 @@ static PyObject *collection_records(CollectionObject *self, PyObject *unused)
 	if (r < 0)
 		return NULL;
 	PyObject *dict = PyDict_New();
-	/* Each record is freed once converted: the heap reuses its memory at once. */
-	struct lh_entry *next;
-	for (struct lh_entry *e = json_object_get_object(all)->head; e; e = next) {
-		next = e->next;
-		const char *ref = e->k;
-		struct json_object *rec = (struct json_object *)lh_entry_v(e);
-		if (dict && wanted(self, rec)) {
-			PyObject *o = object_new(self->conn, self->cls, ref);
-			PyObject *d = o ? record_to_py(self->conn, self->cls, rec) : NULL;
-			if (!d || PyDict_SetItem(dict, o, d) < 0)
-				Py_CLEAR(dict);
-			Py_XDECREF(o);
-			Py_XDECREF(d);
-		}
-		json_object_object_del(all, ref);
+	json_object_object_foreach(all, ref, rec) {
+		if (!dict || !wanted(self, rec))
+			continue;
+		PyObject *o = object_new(self->conn, self->cls, ref);
+		PyObject *d = o ? record_new(self->conn, self->cls, rec) : NULL;
+		if (!d || PyDict_SetItem(dict, o, d) < 0)
+			Py_CLEAR(dict);
+		Py_XDECREF(o);
+		Py_XDECREF(d);
 	}
 	json_object_put(all);
 	return dict;

@@ -162,55 +162,6 @@ PyObject *field_to_py(ConnectionObject *conn, const struct pyfield *f, struct js
 	return json_to_py(j);
 }
 
-/* Fields absent from a record leave the template's keys: drop them. */
-static int drop_absent_fields(const struct pyclass *cls, struct json_object *rec, PyObject *dict)
-{
-	for (size_t i = 0; i < cls->info->nfields; i++)
-		if (!json_object_object_get_ex(rec, cls->fields[i].info->name, NULL) &&
-		    PyDict_DelItem(dict, cls->fields[i].key) < 0)
-			return -1;
-	return 0;
-}
-
-PyObject *record_to_py(ConnectionObject *conn, const struct pyclass *cls, struct json_object *rec)
-{
-	if (!json_object_is_type(rec, json_type_object))
-		return json_to_py(rec);
-	/*
-	 * A copy of the template is a dict already sized for every field, so
-	 * filling it never resizes; and the records of a class list their
-	 * fields in one order, so key k is checked against the field it was
-	 * last time before any search.
-	 */
-	size_t n = cls->info->nfields, k = 0, seen = 0;
-	PyObject *dict = PyDict_Copy(cls->record_template);
-	json_object_object_foreach(rec, key, val) {
-		if (!dict)
-			break;
-		size_t i = k < n && strcmp(key, cls->fields[cls->key_order[k]].info->name) == 0
-			? cls->key_order[k] : pyclass_field_index(cls, key);
-		PyObject *v;
-		int r;
-		if (i < n) {
-			if (k < n)
-				cls->key_order[k] = i;
-			seen++;
-			v = field_to_py(conn, &cls->fields[i], val);
-			r = v ? PyDict_SetItem(dict, cls->fields[i].key, v) : -1;
-		} else {
-			v = json_to_py(val);
-			r = v ? PyDict_SetItemString(dict, key, v) : -1;
-		}
-		Py_XDECREF(v);
-		if (r < 0)
-			Py_CLEAR(dict);
-		k++;
-	}
-	if (dict && seen < n && drop_absent_fields(cls, rec, dict) < 0)
-		Py_CLEAR(dict);
-	return dict;
-}
-
 static struct json_object *sequence_to_json(PyObject *o)
 {
 	PyObject *seq = PySequence_Fast(o, "expected a sequence");

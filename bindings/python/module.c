@@ -80,7 +80,7 @@ PyMODINIT_FUNC PyInit_xvm(void)
 {
 	PyObject *m = PyModule_Create(&module_def);
 	if (!m || PyModule_AddStringConstant(m, "__version__", xvm_version()) < 0 || convert_init() < 0 ||
-	    errors_init(m) < 0 || objects_init(m) < 0 || connection_init(m) < 0 || collection_init(m) < 0 ||
+	    errors_init(m) < 0 || objects_init(m) < 0 || record_init(m) < 0 || connection_init(m) < 0 || collection_init(m) < 0 ||
 	    add_all(m) < 0) {
 		Py_XDECREF(m);
 		return NULL;

@@ -113,8 +113,9 @@ static PyObject *xenobject_richcompare(XenObject *self, PyObject *other, int op)
 
 PyDoc_STRVAR(record_doc,
 "record($self, /)\n--\n\n"
-"Every field of the object in one get_record call, as a dict keyed by\n"
-"XenAPI field name, with values typed as the attributes are.");
+"Every field of the object in one get_record call, as an xvm.Record: a\n"
+"mapping from XenAPI field name to value, typed as the attributes are,\n"
+"that behaves as a dict.");
 
 static PyObject *xenobject_record(XenObject *self, PyObject *unused)
 {
@@ -126,7 +127,7 @@ static PyObject *xenobject_record(XenObject *self, PyObject *unused)
 	XVM_UNLOCKED(self->conn, r, xvm_object_get_record(h, self->cls->info->name, ref, &rec));
 	if (r < 0)
 		return NULL;
-	PyObject *d = record_to_py(self->conn, self->cls, rec);
+	PyObject *d = record_new(self->conn, self->cls, rec);
 	json_object_put(rec);
 	return d;
 }
@@ -365,7 +366,8 @@ static int build_class(PyObject *module, struct pyclass *pc, PyObject *by_name)
 	pc->fields = PyMem_RawCalloc(n, sizeof(*pc->fields));
 	pc->key_order = PyMem_RawCalloc(n, sizeof(*pc->key_order));
 	pc->record_template = PyDict_New();
-	if (!getset || !pc->fields || !pc->key_order || !pc->record_template) {
+	pc->field_index = PyDict_New();
+	if (!getset || !pc->fields || !pc->key_order || !pc->record_template || !pc->field_index) {
 		Py_XDECREF(fields);
 		PyErr_NoMemory();
 		return -1;
@@ -380,10 +382,13 @@ static int build_class(PyObject *module, struct pyclass *pc, PyObject *by_name)
 		PyObject *fi = field_info_new(f->info);
 		f->enum_strs = fi ? Py_NewRef(PyStructSequence_GET_ITEM(fi, 4)) : NULL;
 		char *doc = field_doc(f->info);
-		if (!f->key || !fi || !doc || !f->enum_strs || PyDict_SetItem(fields, f->key, fi) < 0 ||
-		    PyDict_SetItem(pc->record_template, f->key, Py_None) < 0)
+		PyObject *index = PyLong_FromSize_t(i);
+		if (!f->key || !fi || !doc || !f->enum_strs || !index || PyDict_SetItem(fields, f->key, fi) < 0 ||
+		    PyDict_SetItem(pc->record_template, f->key, Py_None) < 0 ||
+		    PyDict_SetItem(pc->field_index, f->key, index) < 0)
 			Py_CLEAR(fields);
 		Py_XDECREF(fi);
+		Py_XDECREF(index);
 		getset[i] = (PyGetSetDef){f->info->name, (getter)field_get,
 					  f->info->qualifier == XVM_QUAL_RW ? (setter)field_set : NULL, doc, f};
 	}

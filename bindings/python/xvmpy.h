@@ -74,6 +74,7 @@ struct pyclass {
 	PyTypeObject *type;   /* xvm.VM, xvm.host, ... */
 	struct pyfield *fields;
 	PyObject *record_template; /* every field name -> None, copied per record */
+	PyObject *field_index;     /* every field name -> its index (int) */
 	size_t *key_order;    /* field index of a record's k-th key, as last seen (GIL held) */
 };
 
@@ -106,6 +107,12 @@ enum template_filter { FILTER_NONE, FILTER_NOT_TEMPLATES, FILTER_TEMPLATES };
 int collection_init(PyObject *module);
 PyObject *collection_new(ConnectionObject *conn, const struct pyclass *cls, enum template_filter filter);
 
+/* --- Records (record.c) -------------------------------------------------- */
+
+int record_init(PyObject *module);
+/* An xvm.Record of `cls` over the JSON record `rec` (it keeps a reference). */
+PyObject *record_new(ConnectionObject *conn, const struct pyclass *cls, struct json_object *rec);
+
 /* --- Errors (errors.c) ----------------------------------------------------- */
 
 int errors_init(PyObject *module);
@@ -121,7 +128,5 @@ int convert_init(void);
 PyObject *json_to_py(struct json_object *j);
 /* A field's value typed by the class metadata: refs as objects, datetimes as datetime. */
 PyObject *field_to_py(ConnectionObject *conn, const struct pyfield *f, struct json_object *j);
-/* A record as a dict field name -> typed value. */
-PyObject *record_to_py(ConnectionObject *conn, const struct pyclass *cls, struct json_object *rec);
 /* A Python value as JSON (objects become their refs); NULL with an exception set. */
 struct json_object *py_to_json(PyObject *o);
