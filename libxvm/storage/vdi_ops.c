@@ -12,6 +12,7 @@
 #include "storage/storage.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +479,16 @@ int vdi_clone(struct engine *e, const char *ref, bool snapshot, char **ret_ref)
 	return *ret_ref ? 0 : error_oom();
 }
 
+static bool direct_io_works(const char *path)
+{
+	if (strstr(path, "://"))
+		return false;
+	int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
 /* qemu-img convert from one image into an existing one of at least its size. */
 static int convert_into(const char *what, const char *src, const char *src_format, const char *dst,
 			const char *dst_format)
@@ -490,6 +501,12 @@ static int convert_into(const char *what, const char *src, const char *src_forma
 	if (strcmp(dst_format, "raw") == 0) {
 		args[n++] = "-S";
 		args[n++] = "0";
+	}
+	/* Writing around the page cache (O_DIRECT) is twice as fast as through
+	 * it, flush included, where the file system allows it (tmpfs does not). */
+	if (direct_io_works(dst)) {
+		args[n++] = "-t";
+		args[n++] = "none";
 	}
 	args[n++] = src;
 	args[n++] = dst;
