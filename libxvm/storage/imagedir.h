@@ -7,13 +7,17 @@
  * read-only base, "base-<uuid>.qcow2", under two new empty qcow2 leaves:
  * the source's (same name, so the VDI keeps its location) and the copy's.
  * O(1): a hard link, a rename and two small files, whatever the size.
- * Bases are not VDIs; one that no image uses any more is deleted.
+ * A running guest cannot follow a rename: when it writes to the source,
+ * its image stays where it is as the base, and QEMU moves onto a new top
+ * "<vdi-uuid>.<tag>.qcow2" beside it (a live snapshot); the VDI's location
+ * follows. An image some other image is built on is never a VDI; deleting
+ * a VDI deletes the images below it that nothing else uses.
  *
  * Every step leaves a valid tree: the source's name is replaced by an
  * atomic rename, and what a crash can leave (a base nobody uses, a
- * "*.tmp" file) is cleaned up by the next scan. The chain is read from
- * the qcow2 headers themselves, so a scan rebuilds everything from the
- * directory alone.
+ * "<image>.tmp" file) is cleaned up by the next scan. The chain is read
+ * from the qcow2 headers themselves, so a scan rebuilds everything from
+ * the directory alone (a VDI is found by the UUID its file name starts with).
  *
  * The directory is reached through imagedir_ops: POSIX calls for a local
  * directory, libnfs for an NFS export that is never mounted.
