@@ -172,7 +172,7 @@ const struct cli_command cli_commands[] = {
 	{ "vdi-import", "VDI", P("filename"), P("uuid", "sr-uuid", "virtual-size", "name-label", "format"), 0, NULL,
 	  NULL,
 	  "Write an image file (format raw, qcow2, vhd or vmdk; raw by default) into the disk uuid, or into a new "
-	  "disk of virtual-size in sr-uuid, whose UUID it prints.",
+	  "disk in sr-uuid, as big as the image or virtual-size, whose UUID it prints.",
 	  cli_check_vdi_import, cli_run_vdi_import, NULL, NULL },
 	{ "vdi-export", "VDI", P("uuid", "filename"), P("format"), 0, NULL, NULL,
 	  "Write the disk to an image file (format raw, qcow2, vhd or vmdk; raw by default).",

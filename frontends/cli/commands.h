@@ -149,6 +149,8 @@ int cli_call_ref(struct cli_ctx *ctx, const char *method, struct json_object *ar
 void cli_call_quietly(struct cli_ctx *ctx, const char *method, const char *ref);
 /* A JSON array of the strings up to NULL. */
 struct json_object *cli_args_of(const char *first, ...);
+/* A VDI.create record for sr, with name-description=, sm-config:, type= and sharable= of the command line. */
+struct json_object *cli_vdi_record(struct cli_ctx *ctx, const char *sr, const char *name_label);
 /* VDI.create in sr, with name-description=, sm-config:, type= and sharable= of the command line. */
 int cli_new_vdi(struct cli_ctx *ctx, const char *sr, const char *name_label, int64_t size, char **ref);
 /* VBD.create at device= (autodetect when not given). */

@@ -144,18 +144,24 @@ int cli_run_pbd_create(struct cli_ctx *ctx)
 
 /* --- VDI ---------------------------------------------------------------------- */
 
-int cli_new_vdi(struct cli_ctx *ctx, const char *sr, const char *name_label, int64_t size, char **ref)
+struct json_object *cli_vdi_record(struct cli_ctx *ctx, const char *sr, const char *name_label)
 {
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "SR", json_object_new_string(sr));
 	json_object_object_add(rec, "name_label", json_object_new_string(name_label));
 	json_object_object_add(rec, "name_description",
 			       json_object_new_string(cli_param_text(ctx, "name-description", "")));
-	json_object_object_add(rec, "virtual_size", json_object_new_int64(size));
 	json_object_object_add(rec, "sm_config", cli_param_map(ctx, "sm-config"));
 	if (cli_args_get(ctx->args, "type"))
 		json_object_object_add(rec, "type", json_object_new_string(cli_param_enum(ctx, "type", "user")));
 	json_object_object_add(rec, "sharable", json_object_new_boolean(cli_param_bool(ctx, "sharable", false)));
+	return rec;
+}
+
+int cli_new_vdi(struct cli_ctx *ctx, const char *sr, const char *name_label, int64_t size, char **ref)
+{
+	struct json_object *rec = cli_vdi_record(ctx, sr, name_label);
+	json_object_object_add(rec, "virtual_size", json_object_new_int64(size));
 	struct json_object *a = json_object_new_array();
 	json_object_array_add(a, rec);
 	return cli_call_ref(ctx, "VDI.create", a, ref);
@@ -260,15 +266,14 @@ int cli_check_vdi_import(struct cli_ctx *ctx)
 	if (r)
 		return r;
 	if (by_uuid == into_sr)
-		return cli_usage(ctx, "give uuid= (an existing disk) or sr-uuid= with virtual-size= (a new one)");
-	if (into_sr && !cli_args_get(ctx->args, "virtual-size"))
-		return cli_usage(ctx, "a new disk needs its size: virtual-size=");
+		return cli_usage(ctx, "give uuid= (an existing disk) or sr-uuid= (a new one)");
 	if (by_uuid && (cli_args_get(ctx->args, "virtual-size") || cli_args_get(ctx->args, "name-label")))
 		return cli_usage(ctx, "virtual-size= and name-label= are for a new disk (sr-uuid=), not uuid=");
 	return CLI_EXIT_OK;
 }
 
-/* Into an existing VDI, or into a new one of virtual-size= in sr-uuid= (printed, destroyed on failure). */
+/* Into an existing VDI, or into a new one in sr-uuid= (printed), as big as
+ * the image or virtual-size=. */
 int cli_run_vdi_import(struct cli_ctx *ctx)
 {
 	char *ref, *sr;
@@ -283,15 +288,23 @@ int cli_run_vdi_import(struct cli_ctx *ctx)
 	if ((r = cli_lookup_uuid(ctx, "SR", "sr-uuid", &sr)))
 		return r;
 	const char *file = cli_param_text(ctx, "filename", ""), *base = strrchr(file, '/');
-	r = cli_new_vdi(ctx, sr, cli_param_text(ctx, "name-label", base ? base + 1 : file),
-			cli_param_size(ctx, "virtual-size"), &ref);
+	struct json_object *rec = cli_vdi_record(ctx, sr, cli_param_text(ctx, "name-label", base ? base + 1 : file));
 	free(sr);
-	if (r)
+	if (cli_args_get(ctx->args, "virtual-size"))
+		json_object_object_add(rec, "virtual_size", json_object_new_int64(cli_param_size(ctx, "virtual-size")));
+	char *path = absolute(file);
+	if (!path) {
+		json_object_put(rec);
+		return cli_fail("out of memory");
+	}
+	struct json_object *a = json_object_new_array();
+	json_object_array_add(a, rec);
+	json_object_array_add(a, json_object_new_string(path));
+	json_object_array_add(a, json_object_new_string(cli_param_text(ctx, "format", "raw")));
+	free(path);
+	if ((r = cli_call_ref(ctx, "VDI.create_from_image", a, &ref)))
 		return r;
-	if ((r = file_call(ctx, "VDI.import_from_file", ref)))
-		cli_call_quietly(ctx, "VDI.destroy", ref);
-	else
-		r = cli_print_uuid_of(ctx, "VDI", ref);
+	r = cli_print_uuid_of(ctx, "VDI", ref);
 	free(ref);
 	return r;
 }

@@ -75,6 +75,9 @@ int vdi_clone(struct engine *e, const char *vdi, bool snapshot, char **ret_ref);
 int vdi_copy(struct engine *e, const char *vdi, const char *sr, char **ret_ref);
 int vdi_import(struct engine *e, const char *vdi, const char *filename, const char *format);
 int vdi_export(struct engine *e, const char *vdi, const char *filename, const char *format);
+/* A new VDI (VDI.create's record; virtual_size defaults to the image's) holding the image's content. */
+int vdi_create_from_image(struct engine *e, struct json_object *record, const char *filename, const char *format,
+			  char **ret_ref);
 
 /* --- VBD (vbd_ops.c) ------------------------------------------------------------ */
 

@@ -203,6 +203,19 @@ static int m_vdi_export(struct engine *e, struct json_object *args, struct json_
 	return with_file(args, result, e, vdi_export);
 }
 
+static int m_vdi_create_from_image(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	struct json_object *rec;
+	const char *filename, *format;
+	int r;
+	if ((r = arg_map(args, 0, "record", &rec)) < 0 || (r = arg_string(args, 1, "filename", &filename)) < 0 ||
+	    (r = arg_string(args, 2, "format", &format)) < 0)
+		return r;
+	char *ref = NULL;
+	int made = vdi_create_from_image(e, rec, filename, format, &ref);
+	return ref_result(made, &ref, result);
+}
+
 static int m_vbd_insert(struct engine *e, struct json_object *args, struct json_object **result)
 {
 	const char *ref, *vdi;
@@ -239,6 +252,9 @@ const struct method storage_methods[] = {
 	{ "VDI.copy", m_vdi_copy, 2, "A full copy of a disk in an SR (vdi, sr) -> VDI" },
 	{ "VDI.import_from_file", m_vdi_import, 3,
 	  "xvm: writes an image file's content into a disk (vdi, filename, format: raw|qcow2|vhd|vmdk)" },
+	{ "VDI.create_from_image", m_vdi_create_from_image, 3,
+	  "xvm: a new disk holding an image file's content, as big as the image unless the record says more "
+	  "(record, filename, format: raw|qcow2|vhd|vmdk) -> VDI" },
 	{ "VDI.export_to_file", m_vdi_export, 3,
 	  "xvm: writes a disk to an image file (vdi, filename, format: raw|qcow2|vhd|vmdk)" },
 	{ "VBD.create", m_vbd_create, 1,

@@ -566,18 +566,16 @@ static uint64_t import_room(const char *disk_format, uint64_t image_bytes, uint6
 	return image_bytes > disk_bytes ? image_bytes - disk_bytes : 0;
 }
 
-int vdi_import(struct engine *e, const char *ref, const char *filename, const char *format)
+/* The image's size and the bytes it takes, or IMPORT_ERROR: unreadable, or not of that format. */
+static int readable_image(const char *filename, const char *qformat, const char *format, uint64_t *size,
+			  uint64_t *actual)
 {
-	const char *qformat = qemu_img_format(format);
-	if (!qformat)
-		return unknown_format(format);
 	/* Not a URL: an import reads a file of this host. */
 	bool url = strstr(filename, "://") != NULL;
 	if (!url && access(filename, R_OK) < 0)
 		return ERR2(XVM_ERR_IMPORT_ERROR, filename, "cannot read", "cannot read %s: %s", filename,
 			    strerror(errno));
-	uint64_t size, actual;
-	int r = qemu_img_info(filename, qformat, &size, &actual);
+	int r = qemu_img_info(filename, qformat, size, actual);
 	if (r < 0) {
 		/* Setting the new error frees the old one's message: copy it first. */
 		char *why = strdup(xvm_last_error()->message);
@@ -585,8 +583,19 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 			return error_oom();
 		r = ERR2(XVM_ERR_IMPORT_ERROR, filename, why, "%s is not a %s image: %s", filename, format, why);
 		free(why);
-		return r;
 	}
+	return r;
+}
+
+int vdi_import(struct engine *e, const char *ref, const char *filename, const char *format)
+{
+	const char *qformat = qemu_img_format(format);
+	if (!qformat)
+		return unknown_format(format);
+	uint64_t size, actual;
+	int r = readable_image(filename, qformat, format, &size, &actual);
+	if (r < 0)
+		return r;
 	struct vdi_op op;
 	if ((r = vdi_op_begin(e, ref, "import", VDI_OP_NOT_ATTACHED, &op)) < 0)
 		return r;
@@ -645,4 +654,38 @@ int vdi_export(struct engine *e, const char *ref, const char *filename, const ch
 	free(tmp);
 	vdi_op_end(&op);
 	return r;
+}
+
+int vdi_create_from_image(struct engine *e, struct json_object *record, const char *filename, const char *format,
+			  char **ret_ref)
+{
+	const char *qformat = qemu_img_format(format);
+	if (!qformat)
+		return unknown_format(format);
+	if (!json_object_is_type(record, json_type_object))
+		return ERR1(XVM_ERR_FIELD_TYPE_ERROR, "record", "VDI.create_from_image takes a record");
+	uint64_t size, actual;
+	int r = readable_image(filename, qformat, format, &size, &actual);
+	if (r < 0)
+		return r;
+	/* The disk is as big as the image, unless the record asks for more. */
+	struct json_object *rec = json_object_new_object(), *v;
+	json_object_object_foreach(record, k, val)
+		json_object_object_add(rec, k, json_object_get(val));
+	if (!json_object_object_get_ex(rec, "virtual_size", &v))
+		json_object_object_add(rec, "virtual_size", json_object_new_int64((int64_t)((size + 511) / 512 * 512)));
+	char *ref = NULL;
+	r = vdi_create(e, rec, &ref);
+	json_object_put(rec);
+	if (r == 0 && (r = vdi_import(e, ref, filename, format)) < 0) {
+		void *first = error_stash();
+		vdi_destroy(e, ref);
+		r = error_unstash(first);
+	}
+	if (r < 0) {
+		free(ref);
+		return r;
+	}
+	*ret_ref = ref;
+	return 0;
 }

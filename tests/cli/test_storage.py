@@ -129,6 +129,9 @@ def test_vdi_import_export_round_trip(xvm, tmp_path):
     back = tmp_path / "back.raw"
     xvm.ok("vdi-export", f"uuid={new}", f"filename={back}")
     assert back.read_bytes() == image.read_bytes()
+    # without virtual-size=, as big as the image
+    sized = xvm.ok("vdi-import", f"sr-uuid={sr}", f"filename={out}", "format=qcow2", "name-label=sized")
+    assert xvm.ok("vdi-param-get", f"uuid={sized}", "param-name=virtual-size") == str(image.stat().st_size)
     # a relative file name is the caller's directory's
     xvm.ok("vdi-export", f"uuid={new}", "filename=rel.raw", cwd=tmp_path)
     assert (tmp_path / "rel.raw").read_bytes() == image.read_bytes()
@@ -138,13 +141,14 @@ def test_vdi_import_errors(xvm, tmp_path):
     sr = local_sr(xvm)
     xvm.fails(2, "vdi-import", "filename=x")                                  # neither uuid= nor sr-uuid=
     xvm.fails(2, "vdi-import", "filename=x", "uuid=a", f"sr-uuid={sr}")      # both
-    xvm.fails(2, "vdi-import", "filename=x", f"sr-uuid={sr}")                # a new disk needs its size
     xvm.fails(2, "vdi-import", "filename=x", "uuid=a", "virtual-size=1MiB")
     before = vdis(xvm)
     err = xvm.fails(1, "vdi-import", f"sr-uuid={sr}", f"filename={tmp_path / 'none'}", "virtual-size=1MiB")
     assert "IMPORT_ERROR" in err
     assert vdis(xvm) == before                     # the new disk was undone
     assert os.listdir(local_dir(xvm)) == []
+    err = xvm.fails(1, "vdi-import", f"sr-uuid={sr}", f"filename={tmp_path / 'none'}")
+    assert "IMPORT_ERROR" in err and vdis(xvm) == before
 
 
 def test_vdi_destroy(xvm):
