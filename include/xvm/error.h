@@ -48,7 +48,8 @@ extern "C" {
 	X(NOT_IMPLEMENTED, "not implemented by this connection") \
 	X(SESSION_INVALID, "the session is not valid") \
 	X(SESSION_AUTHENTICATION_FAILED, "the user name or password is wrong") \
-	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange")
+	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange") \
+	X(TASK_CANCELLED, "the task was cancelled before it ran")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

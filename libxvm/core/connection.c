@@ -7,7 +7,6 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/methods.h"
-#include "lifecycle/reconcile.h"
 #include "remote/client.h"
 #include "xvm/xvm.h"
 
@@ -29,19 +28,8 @@ static const struct {
 
 static int local_call(void *impl, const char *method, struct json_object *args, struct json_object **result)
 {
-	struct engine *e = impl;
 	/* What guests did on their own since the last call shows in this one. */
-	int r = engine_sync_domains(e);
-	if (r < 0)
-		return r;
-	struct json_object *out = NULL;
-	if ((r = methods_dispatch(e, method, args, &out)) < 0)
-		return r;
-	if (result)
-		*result = out;
-	else
-		json_object_put(out);
-	return 0;
+	return methods_call(impl, method, args, result);
 }
 
 static int local_list_methods(void *impl, struct json_object **ret)

@@ -11,6 +11,7 @@
 
 #include "core/util.h"
 
+struct async_pool;
 struct store;
 struct xvm_hv;
 
@@ -31,6 +32,8 @@ struct engine {
 	uint64_t event_seq;         /* hypervisor events handled up to here */
 	unsigned shutdown_timeout_s;/* default wait for a clean shutdown */
 	bool backend_has_no_consoles; /* learnt from the first console asked for */
+	pthread_mutex_t async_lock;
+	struct async_pool *async;   /* runners of Async calls, from the first one */
 };
 
 /* backend: "sim" or "qemu". Sets the error on failure. */
