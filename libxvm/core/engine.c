@@ -10,6 +10,7 @@
 
 #include "core/async.h"
 #include "core/error_internal.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "hypercall.h"
 #include "objects/bootstrap.h"
@@ -109,7 +110,7 @@ int engine_open(const char *backend, const char *state_dir, struct engine **ret)
 	}
 	r = store_open(db_path, &e->store);
 	free(db_path);
-	if (r < 0)
+	if (r < 0 || (r = events_open(e)) < 0)
 		goto fail;
 	if ((r = open_hypervisor(e, backend)) < 0)
 		goto fail;
@@ -129,6 +130,7 @@ void engine_close(struct engine *e)
 	if (!e)
 		return;
 	async_stop(e);
+	events_close(e);
 	store_close(e->store);
 	xvm_hv_close(e->hv);
 	if (e->oplock_fd >= 0)

@@ -12,6 +12,7 @@
 #include "core/util.h"
 
 struct async_pool;
+struct event_feed;
 struct store;
 struct xvm_hv;
 
@@ -34,6 +35,7 @@ struct engine {
 	bool backend_has_no_consoles; /* learnt from the first console asked for */
 	pthread_mutex_t async_lock;
 	struct async_pool *async;   /* runners of Async calls, from the first one */
+	struct event_feed *feed;    /* wakes event.from (core/events.h) */
 };
 
 /* backend: "sim" or "qemu". Sets the error on failure. */

@@ -12,7 +12,7 @@
 #include "objects/object_methods.h"
 #include "objects/registry.h"
 
-static const struct method *const tables[] = { vm_methods, token_methods, task_methods };
+static const struct method *const tables[] = { vm_methods, token_methods, task_methods, event_methods };
 
 static const struct method *find_method(const char *name)
 {

@@ -75,3 +75,24 @@ def test_unknown_method_over_xmlrpc(xvmd):
     s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
     assert x.VM.frobnicate(s)["ErrorDescription"] == ["MESSAGE_METHOD_UNKNOWN", "VM.frobnicate"]
     assert x.VM.get_record(s, 1)["ErrorDescription"][0] == "FIELD_TYPE_ERROR"
+
+
+def test_xenapi_py_async_and_events(xvmd):
+    """What a XenAPI.py program does: log in, list, start asynchronously,
+    poll the task, follow events."""
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root"), "2.0", "xenapi-py"))
+    vm = value(x.VM.install(s, "sim test", "ev"))
+    assert vm in value(x.VM.get_all_records(s))
+    token = value(x.event.__getattr__("from")(s, ["vm"], "", 0.0))["token"]
+    task = value(x.Async.VM.start(s, vm, False, False))
+    for _ in range(1000):
+        if value(x.task.get_status(s, task)) != "pending":
+            break
+    rec = value(x.task.get_record(s, task))
+    assert rec["status"] == "success" and float(rec["progress"]) == 1.0
+    events = value(x.event.__getattr__("from")(s, ["vm"], token, 5.0))
+    mine = [e for e in events["events"] if e["ref"] == vm]
+    assert mine and mine[-1]["operation"] == "mod" and mine[-1]["snapshot"]["power_state"] == "Running"
+    assert int(events["valid_ref_counts"]["vm"]) >= 1
+    value(x.task.destroy(s, task))
