@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 		.auth = { cfg.pam_service, cfg.pam_confdir, cfg.admin_group },
 	};
 	struct server *srv = NULL;
-	if (!uri || xvm_connect(uri, 0, &rpc.conn) < 0) {
+	if (!uri || xvm_connect(uri, XVM_CONNECT_MONITOR, &rpc.conn) < 0) {
 		xlog_error("cannot open %s: %s", uri ? uri : "the state", xvm_last_error() ? xvm_last_error()->message : "out of memory");
 		goto out;
 	}

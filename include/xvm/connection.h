@@ -20,7 +20,15 @@ extern "C" {
 
 typedef struct xvm_conn xvm_conn;
 
-/* flags: none defined yet; unknown bits fail with INVALID_VALUE. */
+/*
+ * A daemon's connection: a thread watches the hypervisor and applies the
+ * VMs' actions_after_shutdown/reboot/crash as soon as guests act, not at
+ * the next call; it first reconciles what happened while nobody watched.
+ * Local URIs only.
+ */
+#define XVM_CONNECT_MONITOR (1u << 0)
+
+/* flags: XVM_CONNECT_*; unknown bits fail with INVALID_VALUE. */
 int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret);
 
 /*

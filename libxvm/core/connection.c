@@ -7,6 +7,7 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/methods.h"
+#include "lifecycle/monitor.h"
 #include "remote/client.h"
 #include "xvm/xvm.h"
 
@@ -49,7 +50,7 @@ static const struct conn_backend local_backend = {
 	.close = local_close,
 };
 
-static int open_local(const char *uri, xvm_conn *conn)
+static int open_local(const char *uri, unsigned flags, xvm_conn *conn)
 {
 	for (size_t i = 0; i < sizeof(local_schemes) / sizeof(local_schemes[0]); i++) {
 		size_t n = strlen(local_schemes[i].scheme);
@@ -65,6 +66,10 @@ static int open_local(const char *uri, xvm_conn *conn)
 		int r = engine_open(local_schemes[i].backend, path, &e);
 		if (r < 0)
 			return r;
+		if ((flags & XVM_CONNECT_MONITOR) && (r = monitor_start(e)) < 0) {
+			engine_close(e);
+			return r;
+		}
 		conn->backend = &local_backend;
 		conn->impl = e;
 		return 0;
@@ -77,7 +82,7 @@ static int open_local(const char *uri, xvm_conn *conn)
 int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret)
 {
 	error_clear();
-	if (flags)
+	if (flags & ~XVM_CONNECT_MONITOR)
 		return ERR2(XVM_ERR_INVALID_VALUE, "flags", "", "xvm_connect: unknown flags %#x", flags);
 	if (!uri || !*uri)
 		uri = getenv("XVM_URI");
@@ -89,13 +94,15 @@ int xvm_connect_auth(const char *uri, const char *user, const char *password, un
 		return error_oom();
 	}
 	int r;
-	if (remote_uri_scheme(uri)) {
+	if (remote_uri_scheme(uri) && (flags & XVM_CONNECT_MONITOR)) {
+		r = ERR1(XVM_ERR_INVALID_VALUE, uri, "%s is a remote connection: its daemon monitors the VMs", uri);
+	} else if (remote_uri_scheme(uri)) {
 		r = remote_open(uri, user, password, &c->impl);
 		c->backend = &remote_backend;
 	} else if (user || password) {
 		r = ERR1(XVM_ERR_INVALID_VALUE, uri, "%s is a local connection: it takes no user or password", uri);
 	} else {
-		r = open_local(uri, c);
+		r = open_local(uri, flags, c);
 	}
 	if (r < 0) {
 		free(c->uri);

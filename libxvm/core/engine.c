@@ -13,6 +13,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "hypercall.h"
+#include "lifecycle/monitor.h"
 #include "objects/bootstrap.h"
 #include "store/store.h"
 #include "templates/builtin.h"
@@ -129,6 +130,7 @@ void engine_close(struct engine *e)
 {
 	if (!e)
 		return;
+	monitor_stop(e);
 	async_stop(e);
 	events_close(e);
 	store_close(e->store);
@@ -139,6 +141,7 @@ void engine_close(struct engine *e)
 		close(e->oplock_spare[i]);
 	pthread_mutex_destroy(&e->oplock_spare_lock);
 	pthread_mutex_destroy(&e->sync_lock);
+	json_object_put(e->sync_retry);
 	pthread_mutex_destroy(&e->async_lock);
 	free(e->state_dir);
 	free(e->run_dir);
