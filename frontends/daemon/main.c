@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "rpc.h"
 #include "server.h"
 
@@ -154,10 +155,12 @@ int main(int argc, char **argv)
 		goto out;
 	xlog_info("serving %s (libxvm %s)", uri, xvm_version());
 	report_ready(&ready_fd, 0);
+	notify_systemd("READY=1");
 	int sig;
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		xlog_info("SIGHUP: nothing to reload; restart xvmd to apply a new configuration");
 	xlog_info("stopping on signal %d", sig);
+	notify_systemd("STOPPING=1");
 	status = 0;
 out:
 	report_ready(&ready_fd, 1);
