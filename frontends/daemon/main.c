@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xvmd: --log-level takes error, warning, info or debug\n");
 		return 2;
 	}
+	/* A glibc arena per worker thread would each keep the peak of its
+	 * largest call; two serve two cores. Large buffers (answers of
+	 * megabytes) are mapped and so go back to the system when freed. */
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	int ready_fd = -1;
 	if (!foreground && detach(&ready_fd) < 0) {
 		fprintf(stderr, "xvmd: cannot detach: %s\n", strerror(errno));

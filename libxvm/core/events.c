@@ -56,7 +56,7 @@ static void feed_wake(void *data)
  * not see) that makes it visible just after. So a write to the WAL wakes
  * the waiters at once and again a little later, until one of those
  * follow-ups must come after the commit showed. */
-static const int followup_ms[] = { 1, 4, 16, 64, 256 };
+static const int followup_ms[] = { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256 };
 
 static void *watch(void *data)
 {
