@@ -167,6 +167,8 @@ int main(int argc, char **argv)
 		xlog_info("SIGHUP: nothing to reload; restart xvmd to apply a new configuration");
 	xlog_info("stopping on signal %d", sig);
 	notify_systemd("STOPPING=1");
+	/* Clients waiting in event.from get their answer now, not at their timeout. */
+	xvm_interrupt(rpc.conn);
 	status = 0;
 out:
 	report_ready(&ready_fd, 1);

@@ -40,6 +40,13 @@ int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret);
  */
 int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret);
 
+/*
+ * Ends the waits in progress on a local connection, and those to come:
+ * each event.from answers at once as if its timeout had passed. For a
+ * daemon that stops with clients waiting; other calls are not affected.
+ */
+void xvm_interrupt(xvm_conn *conn);
+
 /* Closes the connection; accepts NULL; returns NULL. Running VMs keep running. */
 xvm_conn *xvm_disconnect(xvm_conn *conn);
 

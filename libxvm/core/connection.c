@@ -6,6 +6,7 @@
 #include "core/conn_backend.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/events.h"
 #include "core/methods.h"
 #include "lifecycle/monitor.h"
 #include "remote/client.h"
@@ -39,6 +40,11 @@ static int local_list_methods(void *impl, struct json_object **ret)
 	return 0;
 }
 
+static void local_interrupt(void *impl)
+{
+	events_interrupt(impl);
+}
+
 static void local_close(void *impl)
 {
 	engine_close(impl);
@@ -47,6 +53,7 @@ static void local_close(void *impl)
 static const struct conn_backend local_backend = {
 	.call = local_call,
 	.list_methods = local_list_methods,
+	.interrupt = local_interrupt,
 	.close = local_close,
 };
 
@@ -139,6 +146,12 @@ int xvm_call(xvm_conn *c, const char *method, struct json_object *args, struct j
 	if (!c || !method)
 		return ERR0(XVM_ERR_INVALID_VALUE, "xvm_call needs a connection and a method name");
 	return c->backend->call(c->impl, method, args, result);
+}
+
+void xvm_interrupt(xvm_conn *c)
+{
+	if (c && c->backend->interrupt)
+		c->backend->interrupt(c->impl);
 }
 
 int xvm_list_methods(xvm_conn *c, struct json_object **ret)

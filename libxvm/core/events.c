@@ -36,6 +36,7 @@ struct event_feed {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	uint64_t gen;           /* bumped on every wake-up */
+	bool interrupted;       /* events_interrupt: no more waiting */
 	bool watching;
 	pthread_t watcher;
 	int stop_fd;            /* eventfd that ends the watcher */
@@ -118,6 +119,16 @@ static void ensure_watch(struct engine *e)
 			f->inotify_fd = f->stop_fd = -1;
 		}
 	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void events_interrupt(struct engine *e)
+{
+	struct event_feed *f = e->feed;
+	pthread_mutex_lock(&f->lock);
+	f->interrupted = true;
+	f->gen++;
+	pthread_cond_broadcast(&f->changed);
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -427,12 +438,13 @@ static int m_from(struct engine *e, struct json_object *args, struct json_object
 		struct event_feed *fd = e->feed;
 		pthread_mutex_lock(&fd->lock);
 		uint64_t gen = fd->gen;
+		bool interrupted = fd->interrupted;
 		pthread_mutex_unlock(&fd->lock);
 		if ((r = look(e, &f, fresh, &token, events)) < 0)
 			break;
 		fresh = false;
 		uint64_t now = now_ms();
-		if (json_object_array_length(events) || now >= deadline)
+		if (json_object_array_length(events) || now >= deadline || interrupted)
 			break;
 		ensure_watch(e);
 		uint64_t until = deadline < now + SAFETY_POLL_MS ? deadline : now + SAFETY_POLL_MS;

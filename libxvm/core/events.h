@@ -16,4 +16,7 @@ struct engine;
 struct event_feed;
 
 int events_open(struct engine *e);
+/* Every event.from waiting now or later answers at once, as if its timeout
+ * had passed (a daemon that stops). */
+void events_interrupt(struct engine *e);
 void events_close(struct engine *e);

@@ -126,3 +126,18 @@ def test_a_change_wakes_a_waiter_at_once(xvmd, by):
     assert out["result"]["events"][0]["snapshot"]["name_description"] == "woken"
     # Far below any polling tick (the benchmark measures the real figure).
     assert out["returned"] - changed < 0.5, out["returned"] - changed
+
+
+def test_stopping_answers_waiters_at_once(xvmd):
+    s = xvmd.login_root()
+    token = xvmd.call("event.from", s, ["vm"], "", 0)["token"]
+    out = {}
+    t = threading.Thread(target=wait_in_thread, args=(xvmd, s, token, out))
+    t.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    assert xvmd.stop() == 0
+    t.join(timeout=20)
+    # The waiter got its (empty) answer, and the daemon did not wait out its 20 s.
+    assert out["result"]["events"] == [] and out["result"]["token"] == token
+    assert time.monotonic() - t0 < 5

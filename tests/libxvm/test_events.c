@@ -100,3 +100,27 @@ Test(events, another_engines_change_wakes_a_waiter)
 	xvm_disconnect(reader);
 	t_rmdir(dir);
 }
+
+Test(events, interrupt_ends_waits)
+{
+	char *dir = t_tmpdir();
+	xvm_conn *c = t_connect(dir);
+	struct json_object *r = from(c, "vm", "", 0);
+	struct waiter w = { c, token_of(r), NULL, 0 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, wait_thread, &w), 0);
+	usleep(200000);
+	double asked = now();
+	xvm_interrupt(c);
+	pthread_join(t, NULL);
+	cr_assert_lt(w.returned - asked, 0.5);
+	cr_assert_eq(nevents(w.result), 0);
+	json_object_put(w.result);
+	/* and later waits do not wait */
+	double t0 = now();
+	json_object_put(from(c, "vm", token_of(r), 5));
+	cr_assert_lt(now() - t0, 0.5);
+	json_object_put(r);
+	xvm_disconnect(c);
+	t_rmdir(dir);
+}
