@@ -131,6 +131,9 @@ void engine_close(struct engine *e)
 	if (!e)
 		return;
 	monitor_stop(e);
+	/* Async calls waiting in event.from end now, so the runners can be joined. */
+	if (e->feed)
+		events_interrupt(e);
 	async_stop(e);
 	events_close(e);
 	store_close(e->store);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Async calls (core/async.c) on a local connection: tasks in the store. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -62,5 +63,31 @@ Test(async, start_and_fail)
 	json_object_put(args);
 	free(vm);
 	xvm_disconnect(c);
+	t_rmdir(dir);
+}
+
+/* Closing a connection ends the Async calls that wait (event.from) rather
+ * than waiting out their timeouts. */
+Test(async, disconnect_ends_waiting_calls)
+{
+	char *dir = t_tmpdir();
+	xvm_conn *c = t_connect(dir);
+	struct json_object *args = json_object_new_array(), *classes = json_object_new_array(), *task;
+	json_object_array_add(classes, json_object_new_string("host"));
+	json_object_array_add(args, classes);
+	json_object_array_add(args, json_object_new_string("1"));
+	json_object_array_add(args, json_object_new_double(60));
+	T_OK(xvm_call(c, "Async.event.from", args, &task));
+	usleep(100000);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	xvm_disconnect(c);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	cr_assert_lt((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, 5.0);
+	xvm_conn *again = t_connect(dir);
+	cr_assert_str_eq(t_gets(again, "task", json_object_get_string(task), "status"), "success");
+	xvm_disconnect(again);
+	json_object_put(task);
+	json_object_put(args);
 	t_rmdir(dir);
 }
