@@ -96,3 +96,25 @@ def test_xenapi_py_async_and_events(xvmd):
     assert mine and mine[-1]["operation"] == "mod" and mine[-1]["snapshot"]["power_state"] == "Running"
     assert int(events["valid_ref_counts"]["vm"]) >= 1
     value(x.task.destroy(s, task))
+
+
+def test_datetimes_travel_as_xmlrpc_datetimes(xvmd):
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
+    vm = value(x.VM.install(s, "sim test", "dt"))
+    token = value(x.event.__getattr__("from")(s, ["task"], "", 0.0))["token"]
+    task = value(x.Async.VM.start(s, vm, False, False))
+    while value(x.task.get_status(s, task)) == "pending":
+        pass
+    rec = value(x.task.get_record(s, task))
+    assert isinstance(rec["created"], xmlrpc.client.DateTime) and isinstance(rec["finished"], xmlrpc.client.DateTime)
+    assert str(rec["created"]) <= str(rec["finished"])
+    assert isinstance(value(x.task.get_all_records(s))[task]["created"], xmlrpc.client.DateTime)
+    assert isinstance(value(x.task.get_finished(s, task)), xmlrpc.client.DateTime)
+    metrics = value(x.VM.get_metrics(s, vm))
+    assert isinstance(value(x.VM_metrics.get_record(s, metrics))["start_time"], xmlrpc.client.DateTime)
+    events = value(x.event.__getattr__("from")(s, ["task"], token, 5.0))["events"]
+    assert events and all(isinstance(e["timestamp"], xmlrpc.client.DateTime) for e in events)
+    assert any(isinstance(e.get("snapshot", {}).get("created"), xmlrpc.client.DateTime) for e in events)
+    # Names and text stay text.
+    assert value(x.task.get_name_label(s, task)) == "Async.VM.start"
