@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "workers.h"
 
 int rpc_error_set(struct rpc_error *err, const char *code, const char *message, ...)
 {
@@ -123,7 +124,13 @@ int rpc_call(struct rpc *rpc, const struct rpc_peer *peer, const char *method, s
 	struct json_object *args = json_object_new_array_ext((int)n);
 	for (size_t i = 1; i < n; i++)
 		json_object_array_add(args, json_object_get(json_object_array_get_idx(params, i)));
+	/* A wait for events must not hold a worker that calls need. */
+	bool waits = strcmp(method, "event.from") == 0;
+	if (waits)
+		workers_park();
 	int r = xvm_call(rpc->conn, method, args, result);
+	if (waits)
+		workers_unpark();
 	json_object_put(args);
 	if (r < 0)
 		library_error(err);
