@@ -103,3 +103,5 @@ def test_python_over_the_daemon_logs_in_again(make_xvmd):
         with pytest.raises(xvm.VMBadPowerState):
             vm.hard_shutdown()
     assert d.log.read_text().count("root logged in") == 2
+    # Closing the connection ended its session, without opening another.
+    assert d.log.read_text().count("root logged out") == 1
