@@ -118,3 +118,11 @@ def test_datetimes_travel_as_xmlrpc_datetimes(xvmd):
     assert any(isinstance(e.get("snapshot", {}).get("created"), xmlrpc.client.DateTime) for e in events)
     # Names and text stay text.
     assert value(x.task.get_name_label(s, task)) == "Async.VM.start"
+
+
+def test_session_get_this_host(xvmd):
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
+    host = value(x.session.get_this_host(s, s))
+    assert value(x.host.get_all(s)) == [host]
+    assert x.session.get_this_host(s, "OpaqueRef:other")["ErrorDescription"][0] == "HANDLE_INVALID"
