@@ -19,6 +19,10 @@ def test_xenapi_py_session(xvmd):
     for path in ("/", "/RPC2"):
         x = proxy(xvmd, path)
         s = value(x.session.login_with_password("root", token, "2.0", "xmlrpc-test"))
+        # What XenAPI.py asks first: the API version of the pool's master.
+        master = value(x.pool.get_master(s, value(x.pool.get_all(s))[0]))
+        assert (value(x.host.get_API_version_major(s, master)), value(x.host.get_API_version_minor(s, master))) == \
+            ("2", "21")
         vm = value(x.VM.install(s, "sim test", "x1"))
         recs = value(x.VM.get_all_records(s))
         assert vm in recs and recs[vm]["name_label"] == "x1"
