@@ -123,47 +123,49 @@ def main():
         d = Xvmd(Path(tmp) / "d", {"workers": 16, "log_level": "info"})
         d.env = dict(os.environ)
         d.start()
-        s = d.login_root()
-        rss = {"idle": rss_kib(d.proc.pid)}
-        local = xvm.connect(d.uri)
-        made = 0
-        for target in (1000, n):
-            while made < target:
-                local.install("sim test", f"b{made}")
-                made += 1
-            d.call("VM.get_all_records", s)
-            rss[target] = rss_kib(d.proc.pid)
-            rss[f"peak{target}"] = rss_kib(d.proc.pid, "VmHWM")
-        refs = [r for r, rec in d.call("VM.get_all_records", s).items() if not rec["is_a_template"]]
+        try:
+            s = d.login_root()
+            rss = {"idle": rss_kib(d.proc.pid)}
+            local = xvm.connect(d.uri)
+            made = 0
+            for target in (1000, n):
+                while made < target:
+                    local.install("sim test", f"b{made}")
+                    made += 1
+                d.call("VM.get_all_records", s)
+                rss[target] = rss_kib(d.proc.pid)
+                rss[f"peak{target}"] = rss_kib(d.proc.pid, "VmHWM")
+            refs = [r for r, rec in d.call("VM.get_all_records", s).items() if not rec["is_a_template"]]
 
-        print(f"xvmd on sim:///, {n} VMs, {seconds:g} s per figure, {os.cpu_count()} cores shared with the clients")
-        print(f"{'requests/s':<28}{'JSON-RPC':>12}{'XML-RPC':>12}")
-        for method in ("VM.get_record", "VM.get_all_records"):
-            for clients in (1, 16):
-                figs = [rate(d.port, proto, method, s, refs, clients, seconds) for proto in ("json", "xml")]
-                print(f"  {method} x{clients:<2} clients".ljust(28) + f"{figs[0]:12.1f}{figs[1]:12.1f}")
+            print(f"xvmd on sim:///, {n} VMs, {seconds:g} s per figure, {os.cpu_count()} cores shared with the clients")
+            print(f"{'requests/s':<28}{'JSON-RPC':>12}{'XML-RPC':>12}")
+            for method in ("VM.get_record", "VM.get_all_records"):
+                for clients in (1, 16):
+                    figs = [rate(d.port, proto, method, s, refs, clients, seconds) for proto in ("json", "xml")]
+                    print(f"  {method} x{clients:<2} clients".ljust(28) + f"{figs[0]:12.1f}{figs[1]:12.1f}")
 
-        vm = refs[0]
-        i = [0]
+            vm = refs[0]
+            i = [0]
 
-        def through_daemon():
-            i[0] += 1
-            d.call("VM.set_name_description", s, vm, f"d{i[0]}")
+            def through_daemon():
+                i[0] += 1
+                d.call("VM.set_name_description", s, vm, f"d{i[0]}")
 
-        lref = vm
+            lref = vm
 
-        def other_process():
-            i[0] += 1
-            local.call("VM.set_name_description", lref, f"l{i[0]}")
-        for name, change in (("through the daemon", through_daemon), ("another process", other_process)):
-            p50, p99, e50, e99 = latencies(d, s, change)
-            print(f"event.from wake-up, change {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms from the change's start; "
-                  f"p50 {e50:.2f} ms, p99 {e99:.2f} ms after it returned")
-        print(f"xvmd RSS: idle {rss['idle'] / 1024:.1f} MiB; 1,000 VMs {rss[1000] / 1024:.1f} MiB "
-              f"(peak {rss['peak1000'] / 1024:.1f} MiB during a get_all_records); "
-              f"{n:,} VMs {rss[n] / 1024:.1f} MiB (peak {rss[f'peak{n}'] / 1024:.1f} MiB)")
-        local.close()
-        d.stop()
+            def other_process():
+                i[0] += 1
+                local.call("VM.set_name_description", lref, f"l{i[0]}")
+            for name, change in (("through the daemon", through_daemon), ("another process", other_process)):
+                p50, p99, e50, e99 = latencies(d, s, change)
+                print(f"event.from wake-up, change {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms from the change's start; "
+                      f"p50 {e50:.2f} ms, p99 {e99:.2f} ms after it returned")
+            print(f"xvmd RSS: idle {rss['idle'] / 1024:.1f} MiB; 1,000 VMs {rss[1000] / 1024:.1f} MiB "
+                  f"(peak {rss['peak1000'] / 1024:.1f} MiB during a get_all_records); "
+                  f"{n:,} VMs {rss[n] / 1024:.1f} MiB (peak {rss[f'peak{n}'] / 1024:.1f} MiB)")
+            local.close()
+        finally:
+            d.stop()
 
 
 if __name__ == "__main__":
