@@ -29,7 +29,7 @@
 #define MAX_TIMEOUT_S 86400.0
 /* A waiter looks again at least this often even if no wake-up came (a
  * watch that could not be set up, say). */
-#define SAFETY_POLL_MS 1000
+#define SAFETY_POLL_MS 5000
 #define MAX_EVENTS 50000 /* per call; the token says where the next one starts */
 
 struct event_feed {

@@ -124,8 +124,9 @@ def test_a_change_wakes_a_waiter_at_once(xvmd, by):
     t.join(timeout=20)
     assert [e["ref"] for e in out["result"]["events"]] == [vm]
     assert out["result"]["events"][0]["snapshot"]["name_description"] == "woken"
-    # Far below any polling tick (the benchmark measures the real figure).
-    assert out["returned"] - changed < 0.5, out["returned"] - changed
+    # Far below the 5 s safety poll: the wake-up itself (the benchmark
+    # measures the real figure; this bound leaves room for a loaded machine).
+    assert out["returned"] - changed < 2, out["returned"] - changed
 
 
 def test_stopping_answers_waiters_at_once(xvmd):
