@@ -180,6 +180,11 @@ static int sync_vm(struct engine *e, const char *ref)
 		r = reconcile_vm(e, ref, rec);
 	json_object_put(rec);
 	oplock_release(&lock);
+	if (r == -XVM_ERR_HANDLE_INVALID) {
+		/* Deleted since it was found (or since it was busy): nothing to do. */
+		error_clear();
+		return 0;
+	}
 	return r < 0 ? r : 1;
 }
 

@@ -60,3 +60,21 @@ def test_restart_readopts_running_vms(xvmd):
     assert stored(xvmd, ku, "power_state") == "Running" and stored(xvmd, ku, "domid") == domid
     s = xvmd.login_root()
     assert xvmd.call("VM.get_power_state", s, keeps) == "Running"
+
+
+def test_a_vm_deleted_while_busy_breaks_no_later_call(xvmd):
+    """A VM that an operation held at a sync is looked at again later: if it
+    was deleted meanwhile, that is no error for whatever call comes next."""
+    s = xvmd.login_root()
+    for i in range(5):
+        vm = xvmd.call("VM.install", s, "sim test", f"gone{i}")
+        xvmd.call("VM.start", s, vm, False, False)
+        uuid = xvmd.call("VM.get_uuid", s, vm)
+        # Another process: the guest acts, then the VM goes, both while the
+        # daemon's monitor may find it held.
+        xvmd.xvm("vm-simulate-guest", f"uuid={uuid}", "action=poweroff")
+        xvmd.xvm("vm-uninstall", f"uuid={uuid}", "--force")
+        for _ in range(5):
+            assert isinstance(xvmd.call("VM.get_all", s), list)
+            time.sleep(0.01)
+    assert "monitor:" not in xvmd.log.read_text()
