@@ -380,6 +380,10 @@ class ConnectionFailed(Error):
     """CONNECTION_FAILED: the daemon cannot be reached, or broke off the exchange."""
     code: str
 
+class TaskCancelled(Error):
+    """TASK_CANCELLED: the task was cancelled before it ran."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

@@ -10,7 +10,7 @@
  *   unix_socket: /run/xvm/xvmd.sock       # "" for none
  *   state_dir: /var/lib/xvm
  *   backend: qemu             # or sim
- *   workers: 16               # calls served at once
+ *   workers: 16               # calls served at once (waits in event.from aside)
  *   max_body: 4194304         # bytes; larger requests are refused
  *   log_level: info           # error, warning, info, debug
  *   auth:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "rpc.h"
 #include "server.h"
 
@@ -120,6 +122,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xvmd: --log-level takes error, warning, info or debug\n");
 		return 2;
 	}
+	/* A glibc arena per worker thread would each keep the peak of its
+	 * largest call; two serve two cores. Large buffers (answers of
+	 * megabytes) are mapped and so go back to the system when freed. */
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	int ready_fd = -1;
 	if (!foreground && detach(&ready_fd) < 0) {
 		fprintf(stderr, "xvmd: cannot detach: %s\n", strerror(errno));
@@ -142,7 +149,7 @@ int main(int argc, char **argv)
 		.auth = { cfg.pam_service, cfg.pam_confdir, cfg.admin_group },
 	};
 	struct server *srv = NULL;
-	if (!uri || xvm_connect(uri, 0, &rpc.conn) < 0) {
+	if (!uri || xvm_connect(uri, XVM_CONNECT_MONITOR, &rpc.conn) < 0) {
 		xlog_error("cannot open %s: %s", uri ? uri : "the state", xvm_last_error() ? xvm_last_error()->message : "out of memory");
 		goto out;
 	}
@@ -154,10 +161,14 @@ int main(int argc, char **argv)
 		goto out;
 	xlog_info("serving %s (libxvm %s)", uri, xvm_version());
 	report_ready(&ready_fd, 0);
+	notify_systemd("READY=1");
 	int sig;
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
 		xlog_info("SIGHUP: nothing to reload; restart xvmd to apply a new configuration");
 	xlog_info("stopping on signal %d", sig);
+	notify_systemd("STOPPING=1");
+	/* Clients waiting in event.from get their answer now, not at their timeout. */
+	xvm_interrupt(rpc.conn);
 	status = 0;
 out:
 	report_ready(&ready_fd, 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "workers.h"
 
 int rpc_error_set(struct rpc_error *err, const char *code, const char *message, ...)
 {
@@ -86,9 +87,27 @@ static int login(struct rpc *rpc, const struct rpc_peer *peer, struct json_objec
 	return 0;
 }
 
+/* session.get_this_host(session, self): the host the session is on (this
+ * one); clients such as Ansible's XenServer modules start from it. */
+static int this_host(struct rpc *rpc, struct json_object *params, struct json_object **result, struct rpc_error *err)
+{
+	const char *self = param_string(params, 1);
+	if (!self || !sessions_touch(rpc->sessions, self, NULL))
+		return rpc_error_set(err, "HANDLE_INVALID", "no such session", "session", self ? self : "", NULL);
+	struct json_object *hosts;
+	if (xvm_call(rpc->conn, "host.get_all", NULL, &hosts) < 0)
+		return library_error(err);
+	int r = json_object_array_length(hosts) ? 0 : rpc_error_set(err, "INTERNAL_ERROR", "no host", "no host", NULL);
+	if (r == 0)
+		*result = json_object_get(json_object_array_get_idx(hosts, 0));
+	json_object_put(hosts);
+	return r;
+}
+
 static int list_methods(struct rpc *rpc, struct json_object **result, struct rpc_error *err)
 {
-	static const char *const own[] = { "session.login_with_password", "session.logout", "system.listMethods" };
+	static const char *const own[] = { "session.login_with_password", "session.logout", "session.get_this_host",
+					   "system.listMethods" };
 	struct json_object *all;
 	if (xvm_list_methods(rpc->conn, &all) < 0)
 		return library_error(err);
@@ -119,11 +138,19 @@ int rpc_call(struct rpc *rpc, const struct rpc_peer *peer, const char *method, s
 	}
 	if (strcmp(method, "system.listMethods") == 0)
 		return n == 1 ? list_methods(rpc, result, err) : count_mismatch(err, method, "1", n);
+	if (strcmp(method, "session.get_this_host") == 0)
+		return n == 2 ? this_host(rpc, params, result, err) : count_mismatch(err, method, "2", n);
 	/* The library's method, without the session. */
 	struct json_object *args = json_object_new_array_ext((int)n);
 	for (size_t i = 1; i < n; i++)
 		json_object_array_add(args, json_object_get(json_object_array_get_idx(params, i)));
+	/* A wait for events must not hold a worker that calls need. */
+	bool waits = strcmp(method, "event.from") == 0;
+	if (waits)
+		workers_park();
 	int r = xvm_call(rpc->conn, method, args, result);
+	if (waits)
+		workers_unpark();
 	json_object_put(args);
 	if (r < 0)
 		library_error(err);

@@ -3,8 +3,8 @@
  * The daemon's certificate and key (PEM). When neither file exists a
  * self-signed pair is made (GnuTLS: ECDSA P-256, ten years, the host's
  * name, localhost and the loopback addresses as subject alternative
- * names), as xapi makes its own
- * on first boot; clients then pin or skip verification.
+ * names), as xapi makes its own on first boot; clients then trust that
+ * certificate (xvm --ca FILE, xvm://HOST?ca=FILE) or skip the check.
  */
 #pragma once
 

@@ -14,20 +14,47 @@ struct job {
 
 struct workers {
 	pthread_mutex_t lock;
-	pthread_cond_t more;
+	pthread_cond_t more;     /* a job was queued, or stopping */
+	pthread_cond_t gone;     /* a thread ended */
 	struct job *head, *tail;
 	bool stopping;
-	unsigned n;
-	pthread_t *threads;
+	unsigned max;            /* running calls at once, parked ones aside */
+	unsigned nthreads;
+	unsigned idle;           /* threads waiting for a job */
+	unsigned parked;
 };
+
+static _Thread_local struct workers *current;
+
+static void *worker_main(void *arg);
+
+/* With the lock held: one more thread if a queued job would otherwise wait. */
+static void grow(struct workers *w)
+{
+	if (!w->head || w->idle || w->nthreads - w->parked >= w->max)
+		return;
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, worker_main, w) == 0)
+		w->nthreads++;
+	pthread_attr_destroy(&attr);
+}
 
 static void *worker_main(void *arg)
 {
 	struct workers *w = arg;
+	current = w;
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		/* More threads than the calls need: this one goes. */
+		if (!w->head && !w->stopping && w->nthreads - w->parked > w->max)
+			break;
+		w->idle++;
 		while (!w->head && !w->stopping)
 			pthread_cond_wait(&w->more, &w->lock);
+		w->idle--;
 		struct job *j = w->head;
 		if (!j)
 			break; /* stopping, and nothing left */
@@ -39,26 +66,21 @@ static void *worker_main(void *arg)
 		free(j);
 		pthread_mutex_lock(&w->lock);
 	}
+	w->nthreads--;
+	pthread_cond_broadcast(&w->gone);
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-int workers_start(unsigned n, struct workers **ret)
+int workers_start(unsigned max, struct workers **ret)
 {
 	struct workers *w = calloc(1, sizeof(*w));
-	if (!w || !(w->threads = calloc(n, sizeof(*w->threads)))) {
-		free(w);
+	if (!w)
 		return -ENOMEM;
-	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->more, NULL);
-	for (; w->n < n; w->n++) {
-		int r = pthread_create(&w->threads[w->n], NULL, worker_main, w);
-		if (r) {
-			workers_stop(w);
-			return -r;
-		}
-	}
+	pthread_cond_init(&w->gone, NULL);
+	w->max = max ? max : 1;
 	*ret = w;
 	return 0;
 }
@@ -75,9 +97,31 @@ int workers_submit(struct workers *w, work_fn fn, void *data)
 	else
 		w->head = j;
 	w->tail = j;
+	grow(w);
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
+}
+
+void workers_park(void)
+{
+	struct workers *w = current;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->parked++;
+	grow(w);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void workers_unpark(void)
+{
+	struct workers *w = current;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->parked--;
+	pthread_mutex_unlock(&w->lock);
 }
 
 void workers_stop(struct workers *w)
@@ -87,11 +131,11 @@ void workers_stop(struct workers *w)
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	pthread_cond_broadcast(&w->more);
+	while (w->nthreads)
+		pthread_cond_wait(&w->gone, &w->lock);
 	pthread_mutex_unlock(&w->lock);
-	for (unsigned i = 0; i < w->n; i++)
-		pthread_join(w->threads[i], NULL);
 	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->gone);
 	pthread_mutex_destroy(&w->lock);
-	free(w->threads);
 	free(w);
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <xvm/xvm.h>
 
 #define MAX_DEPTH 64
 #define MAX_NAME 128
@@ -487,6 +489,118 @@ static void put_value(struct buf *b, struct json_object *v)
 	PUTS(b, "</value>");
 }
 
+/* XenAPI sends datetime fields as <dateTime.iso8601>: where the method
+ * says which class its records are of, their datetime fields go so. */
+static bool is_datetime(const struct xvm_class_info *cls, const char *field)
+{
+	const struct xvm_field_info *f = cls ? xvm_class_field(cls, field) : NULL;
+	return f && f->type == XVM_TYPE_DATETIME;
+}
+
+static void put_datetime(struct buf *b, struct json_object *v)
+{
+	PUTS(b, "<value><dateTime.iso8601>");
+	put_escaped(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	PUTS(b, "</dateTime.iso8601></value>");
+}
+
+static void put_record(struct buf *b, struct json_object *rec, const struct xvm_class_info *cls)
+{
+	if (!json_object_is_type(rec, json_type_object)) {
+		put_value(b, rec);
+		return;
+	}
+	PUTS(b, "<value><struct>");
+	json_object_object_foreach(rec, key, member) {
+		PUTS(b, "<member><name>");
+		put_escaped(b, key, strlen(key));
+		PUTS(b, "</name>");
+		if (json_object_is_type(member, json_type_string) && is_datetime(cls, key))
+			put_datetime(b, member);
+		else
+			put_value(b, member);
+		PUTS(b, "</member>");
+	}
+	PUTS(b, "</struct></value>");
+}
+
+/* A class by XenAPI's name in any case, as events name them ("vm"). */
+static const struct xvm_class_info *class_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < xvm_class_count(); i++) {
+		const struct xvm_class_info *c = xvm_class_at(i);
+		if (strlen(c->name) == len && strncasecmp(c->name, name, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* event.from's answer: each event's snapshot is a record of its class. */
+static void put_events(struct buf *b, struct json_object *result)
+{
+	PUTS(b, "<value><struct>");
+	json_object_object_foreach(result, key, member) {
+		PUTS(b, "<member><name>");
+		put_escaped(b, key, strlen(key));
+		PUTS(b, "</name>");
+		if (strcmp(key, "events") == 0 && json_object_is_type(member, json_type_array)) {
+			PUTS(b, "<value><array><data>");
+			for (size_t i = 0; i < json_object_array_length(member); i++) {
+				struct json_object *ev = json_object_array_get_idx(member, i), *cls;
+				const char *name = json_object_object_get_ex(ev, "class", &cls) ? json_object_get_string(cls) : "";
+				PUTS(b, "<value><struct>");
+				json_object_object_foreach(ev, k, v) {
+					PUTS(b, "<member><name>");
+					put_escaped(b, k, strlen(k));
+					PUTS(b, "</name>");
+					if (strcmp(k, "snapshot") == 0)
+						put_record(b, v, class_named(name, strlen(name)));
+					else if (strcmp(k, "timestamp") == 0 && json_object_is_type(v, json_type_string))
+						put_datetime(b, v);
+					else
+						put_value(b, v);
+					PUTS(b, "</member>");
+				}
+				PUTS(b, "</struct></value>");
+			}
+			PUTS(b, "</data></array></value>");
+		} else {
+			put_value(b, member);
+		}
+		PUTS(b, "</member>");
+	}
+	PUTS(b, "</struct></value>");
+}
+
+/* The result of `method`, typed as XenAPI types it where that matters. */
+static void put_result(struct buf *b, const char *method, struct json_object *result)
+{
+	const char *dot = strchr(method, '.');
+	const struct xvm_class_info *cls = dot ? class_named(method, (size_t)(dot - method)) : NULL;
+	const char *op = dot ? dot + 1 : "";
+	if (strcmp(method, "event.from") == 0 && json_object_is_type(result, json_type_object)) {
+		put_events(b, result);
+	} else if (cls && strcmp(op, "get_record") == 0) {
+		put_record(b, result, cls);
+	} else if (cls && (strcmp(op, "get_all_records") == 0 || strcmp(op, "get_all_records_fields") == 0) &&
+		   json_object_is_type(result, json_type_object)) {
+		PUTS(b, "<value><struct>");
+		json_object_object_foreach(result, ref, rec) {
+			PUTS(b, "<member><name>");
+			put_escaped(b, ref, strlen(ref));
+			PUTS(b, "</name>");
+			put_record(b, rec, cls);
+			PUTS(b, "</member>");
+		}
+		PUTS(b, "</struct></value>");
+	} else if (cls && strncmp(op, "get_", 4) == 0 && is_datetime(cls, op + 4) &&
+		   json_object_is_type(result, json_type_string)) {
+		put_datetime(b, result);
+	} else {
+		put_value(b, result);
+	}
+}
+
 static char *finish(struct buf *b)
 {
 	PUTS(b, "</param></params></methodResponse>\n");
@@ -497,13 +611,13 @@ static char *finish(struct buf *b)
 	return b->data;
 }
 
-static char *response(int r, struct json_object *result, struct rpc_error *err)
+static char *response(const char *method, int r, struct json_object *result, struct rpc_error *err)
 {
 	struct buf b = { 0 };
 	PUTS(&b, "<?xml version=\"1.0\"?>\n<methodResponse><params><param><value><struct>");
 	if (r == 0) {
 		PUTS(&b, "<member><name>Status</name><value>Success</value></member><member><name>Value</name>");
-		put_value(&b, result);
+		put_result(&b, method, result);
 	} else {
 		PUTS(&b, "<member><name>Status</name><value>Failure</value></member>"
 			 "<member><name>ErrorDescription</name><value><array><data><value>");
@@ -546,7 +660,7 @@ char *xmlrpc_handle(struct rpc *rpc, const struct rpc_peer *peer, const char *bo
 	struct json_object *result = NULL;
 	struct rpc_error err = { 0 };
 	int r = rpc_call(rpc, peer, method, params, &result, &err);
-	char *out = response(r, result, &err);
+	char *out = response(method, r, result, &err);
 	json_object_put(result);
 	rpc_error_clear(&err);
 	json_object_put(params);

@@ -20,7 +20,15 @@ extern "C" {
 
 typedef struct xvm_conn xvm_conn;
 
-/* flags: none defined yet; unknown bits fail with INVALID_VALUE. */
+/*
+ * A daemon's connection: a thread watches the hypervisor and applies the
+ * VMs' actions_after_shutdown/reboot/crash as soon as guests act, not at
+ * the next call; it first reconciles what happened while nobody watched.
+ * Local URIs only.
+ */
+#define XVM_CONNECT_MONITOR (1u << 0)
+
+/* flags: XVM_CONNECT_*; unknown bits fail with INVALID_VALUE. */
 int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret);
 
 /*
@@ -31,6 +39,13 @@ int xvm_connect(const char *uri, unsigned flags, xvm_conn **ret);
  * SESSION_AUTHENTICATION_FAILED, an unreachable daemon with CONNECTION_FAILED.
  */
 int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret);
+
+/*
+ * Ends the waits in progress on a local connection, and those to come:
+ * each event.from answers at once as if its timeout had passed. For a
+ * daemon that stops with clients waiting; other calls are not affected.
+ */
+void xvm_interrupt(xvm_conn *conn);
 
 /* Closes the connection; accepts NULL; returns NULL. Running VMs keep running. */
 xvm_conn *xvm_disconnect(xvm_conn *conn);

@@ -13,5 +13,6 @@ struct conn_backend {
 	/* As xvm_call: 0 with *result (may be NULL), or -code with the error set. */
 	int (*call)(void *impl, const char *method, struct json_object *args, struct json_object **result);
 	int (*list_methods)(void *impl, struct json_object **ret);
+	void (*interrupt)(void *impl);  /* as xvm_interrupt; NULL: nothing waits */
 	void (*close)(void *impl);
 };

@@ -6,8 +6,9 @@
 #include "core/conn_backend.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
+#include "core/events.h"
 #include "core/methods.h"
-#include "lifecycle/reconcile.h"
+#include "lifecycle/monitor.h"
 #include "remote/client.h"
 #include "xvm/xvm.h"
 
@@ -29,25 +30,19 @@ static const struct {
 
 static int local_call(void *impl, const char *method, struct json_object *args, struct json_object **result)
 {
-	struct engine *e = impl;
 	/* What guests did on their own since the last call shows in this one. */
-	int r = engine_sync_domains(e);
-	if (r < 0)
-		return r;
-	struct json_object *out = NULL;
-	if ((r = methods_dispatch(e, method, args, &out)) < 0)
-		return r;
-	if (result)
-		*result = out;
-	else
-		json_object_put(out);
-	return 0;
+	return methods_call(impl, method, args, result);
 }
 
 static int local_list_methods(void *impl, struct json_object **ret)
 {
 	*ret = methods_list();
 	return 0;
+}
+
+static void local_interrupt(void *impl)
+{
+	events_interrupt(impl);
 }
 
 static void local_close(void *impl)
@@ -58,10 +53,11 @@ static void local_close(void *impl)
 static const struct conn_backend local_backend = {
 	.call = local_call,
 	.list_methods = local_list_methods,
+	.interrupt = local_interrupt,
 	.close = local_close,
 };
 
-static int open_local(const char *uri, xvm_conn *conn)
+static int open_local(const char *uri, unsigned flags, xvm_conn *conn)
 {
 	for (size_t i = 0; i < sizeof(local_schemes) / sizeof(local_schemes[0]); i++) {
 		size_t n = strlen(local_schemes[i].scheme);
@@ -77,6 +73,10 @@ static int open_local(const char *uri, xvm_conn *conn)
 		int r = engine_open(local_schemes[i].backend, path, &e);
 		if (r < 0)
 			return r;
+		if ((flags & XVM_CONNECT_MONITOR) && (r = monitor_start(e)) < 0) {
+			engine_close(e);
+			return r;
+		}
 		conn->backend = &local_backend;
 		conn->impl = e;
 		return 0;
@@ -89,7 +89,7 @@ static int open_local(const char *uri, xvm_conn *conn)
 int xvm_connect_auth(const char *uri, const char *user, const char *password, unsigned flags, xvm_conn **ret)
 {
 	error_clear();
-	if (flags)
+	if (flags & ~XVM_CONNECT_MONITOR)
 		return ERR2(XVM_ERR_INVALID_VALUE, "flags", "", "xvm_connect: unknown flags %#x", flags);
 	if (!uri || !*uri)
 		uri = getenv("XVM_URI");
@@ -101,13 +101,15 @@ int xvm_connect_auth(const char *uri, const char *user, const char *password, un
 		return error_oom();
 	}
 	int r;
-	if (remote_uri_scheme(uri)) {
+	if (remote_uri_scheme(uri) && (flags & XVM_CONNECT_MONITOR)) {
+		r = ERR1(XVM_ERR_INVALID_VALUE, uri, "%s is a remote connection: its daemon monitors the VMs", uri);
+	} else if (remote_uri_scheme(uri)) {
 		r = remote_open(uri, user, password, &c->impl);
 		c->backend = &remote_backend;
 	} else if (user || password) {
 		r = ERR1(XVM_ERR_INVALID_VALUE, uri, "%s is a local connection: it takes no user or password", uri);
 	} else {
-		r = open_local(uri, c);
+		r = open_local(uri, flags, c);
 	}
 	if (r < 0) {
 		free(c->uri);
@@ -144,6 +146,12 @@ int xvm_call(xvm_conn *c, const char *method, struct json_object *args, struct j
 	if (!c || !method)
 		return ERR0(XVM_ERR_INVALID_VALUE, "xvm_call needs a connection and a method name");
 	return c->backend->call(c->impl, method, args, result);
+}
+
+void xvm_interrupt(xvm_conn *c)
+{
+	if (c && c->backend->interrupt)
+		c->backend->interrupt(c->impl);
 }
 
 int xvm_list_methods(xvm_conn *c, struct json_object **ret)

@@ -8,9 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/async.h"
 #include "core/error_internal.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "hypercall.h"
+#include "lifecycle/monitor.h"
 #include "objects/bootstrap.h"
 #include "store/store.h"
 #include "templates/builtin.h"
@@ -76,6 +79,7 @@ int engine_open(const char *backend, const char *state_dir, struct engine **ret)
 	e->oplock_fd = -1;
 	pthread_mutex_init(&e->sync_lock, NULL);
 	pthread_mutex_init(&e->oplock_spare_lock, NULL);
+	pthread_mutex_init(&e->async_lock, NULL);
 	e->shutdown_timeout_s = shutdown_timeout_from_env();
 	int r;
 	e->state_dir = strdup(state_dir);
@@ -107,7 +111,7 @@ int engine_open(const char *backend, const char *state_dir, struct engine **ret)
 	}
 	r = store_open(db_path, &e->store);
 	free(db_path);
-	if (r < 0)
+	if (r < 0 || (r = events_open(e)) < 0)
 		goto fail;
 	if ((r = open_hypervisor(e, backend)) < 0)
 		goto fail;
@@ -126,6 +130,12 @@ void engine_close(struct engine *e)
 {
 	if (!e)
 		return;
+	monitor_stop(e);
+	/* Async calls waiting in event.from end now, so the runners can be joined. */
+	if (e->feed)
+		events_interrupt(e);
+	async_stop(e);
+	events_close(e);
 	store_close(e->store);
 	xvm_hv_close(e->hv);
 	if (e->oplock_fd >= 0)
@@ -134,6 +144,8 @@ void engine_close(struct engine *e)
 		close(e->oplock_spare[i]);
 	pthread_mutex_destroy(&e->oplock_spare_lock);
 	pthread_mutex_destroy(&e->sync_lock);
+	json_object_put(e->sync_retry);
+	pthread_mutex_destroy(&e->async_lock);
 	free(e->state_dir);
 	free(e->run_dir);
 	free(e);

@@ -8,9 +8,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <json-c/json.h>
 
 #include "core/util.h"
 
+struct async_pool;
+struct event_feed;
+struct monitor;
 struct store;
 struct xvm_hv;
 
@@ -29,8 +33,13 @@ struct engine {
 	pthread_mutex_t sync_lock;  /* one domain sync at a time in this process */
 	bool synced_once;
 	uint64_t event_seq;         /* hypervisor events handled up to here */
+	struct json_object *sync_retry; /* VMs an operation held at a sync: ref -> null */
 	unsigned shutdown_timeout_s;/* default wait for a clean shutdown */
 	bool backend_has_no_consoles; /* learnt from the first console asked for */
+	pthread_mutex_t async_lock;
+	struct async_pool *async;   /* runners of Async calls, from the first one */
+	struct event_feed *feed;    /* wakes event.from (core/events.h) */
+	struct monitor *monitor;    /* XVM_CONNECT_MONITOR (lifecycle/monitor.h) */
 };
 
 /* backend: "sim" or "qemu". Sets the error on failure. */

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/async.h"
 #include "core/error_internal.h"
 #include "core/util.h"
+#include "lifecycle/reconcile.h"
 #include "objects/object_methods.h"
 #include "objects/registry.h"
 
-static const struct method *const tables[] = { vm_methods, storage_methods, token_methods };
+static const struct method *const tables[] = { vm_methods, storage_methods, token_methods, task_methods,
+						     event_methods };
 
 static const struct method *find_method(const char *name)
 {
@@ -41,7 +44,9 @@ int methods_dispatch(struct engine *e, const char *name, struct json_object *arg
 		args = empty = json_object_new_array();
 	int r;
 	const struct method *m = find_method(name);
-	if (m) {
+	if (strncmp(name, "Async.", 6) == 0) {
+		r = async_start(e, name + 6, args, result);
+	} else if (m) {
 		r = nargs == m->nargs ? m->fn(e, args, result) : methods_count_mismatch(name, m->nargs, nargs);
 	} else {
 		const char *dot = strchr(name, '.');
@@ -58,6 +63,21 @@ int methods_dispatch(struct engine *e, const char *name, struct json_object *arg
 	}
 	json_object_put(empty);
 	return r;
+}
+
+int methods_call(struct engine *e, const char *name, struct json_object *args, struct json_object **result)
+{
+	int r = engine_sync_domains(e);
+	if (r < 0)
+		return r;
+	struct json_object *out = NULL;
+	if ((r = methods_dispatch(e, name, args, &out)) < 0)
+		return r;
+	if (result)
+		*result = out;
+	else
+		json_object_put(out);
+	return 0;
 }
 
 struct json_object *methods_list(void)

@@ -24,10 +24,13 @@ struct method {
 };
 
 /* Method tables of the modules (NULL-terminated). */
-extern const struct method vm_methods[], storage_methods[], token_methods[];
+extern const struct method vm_methods[], storage_methods[], token_methods[], task_methods[], event_methods[];
 
 int methods_dispatch(struct engine *e, const char *name, struct json_object *args,
 		     struct json_object **result);
+/* A call as a connection makes it: first what guests did on their own,
+ * then the method. *result is untouched on failure. */
+int methods_call(struct engine *e, const char *name, struct json_object *args, struct json_object **result);
 /* Every method name, explicit and generated per class, as a JSON array. */
 struct json_object *methods_list(void);
 

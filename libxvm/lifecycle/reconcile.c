@@ -156,13 +156,20 @@ int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec)
 	return r;
 }
 
-/* Reconciles one VM unless an operation holds it (that operation reconciles
- * it itself). 1 when it looked at the VM. */
+/* Reconciles one VM unless an operation holds it; then it is tried again
+ * at the next sync (an operation that does not stop the guest, say a
+ * test's guest action, leaves what the guest did to be reconciled).
+ * 1 when it looked at the VM. */
 static int sync_vm(struct engine *e, const char *ref)
 {
 	struct oplock lock;
-	if (oplock_try(e, "VM", ref, &lock) < 0)
+	if (oplock_try(e, "VM", ref, &lock) < 0) {
+		error_clear();
+		if (!e->sync_retry)
+			e->sync_retry = json_object_new_object();
+		json_object_object_add(e->sync_retry, ref, NULL);
 		return 0;
+	}
 	struct json_object *rec = NULL;
 	int r = store_begin_read(e->store);
 	if (r == 0) {
@@ -173,6 +180,11 @@ static int sync_vm(struct engine *e, const char *ref)
 		r = reconcile_vm(e, ref, rec);
 	json_object_put(rec);
 	oplock_release(&lock);
+	if (r == -XVM_ERR_HANDLE_INVALID) {
+		/* Deleted since it was found (or since it was busy): nothing to do. */
+		error_clear();
+		return 0;
+	}
 	return r < 0 ? r : 1;
 }
 
@@ -247,6 +259,14 @@ static int save_seq(struct engine *e, uint64_t seq)
 	return store_commit(e->store);
 }
 
+bool engine_sync_pending(struct engine *e)
+{
+	pthread_mutex_lock(&e->sync_lock);
+	bool pending = e->sync_retry != NULL;
+	pthread_mutex_unlock(&e->sync_lock);
+	return pending;
+}
+
 int engine_sync_domains(struct engine *e)
 {
 	pthread_mutex_lock(&e->sync_lock);
@@ -254,6 +274,19 @@ int engine_sync_domains(struct engine *e)
 	if (!e->synced_once && (r = load_seq(e)) < 0)
 		goto out;
 	e->synced_once = true;
+	/* The VMs an operation held at the last sync, first. */
+	struct json_object *retry = e->sync_retry;
+	e->sync_retry = NULL;
+	if (retry) {
+		json_object_object_foreach(retry, held, unused) {
+			(void)unused;
+			if (r >= 0)
+				r = sync_vm(e, held);
+		}
+		json_object_put(retry);
+	}
+	if (r < 0)
+		goto out;
 	uint32_t capacity = 64, *domids = NULL;
 	struct xvm_hc_event_poll poll;
 	for (;;) {

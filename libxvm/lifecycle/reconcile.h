@@ -7,6 +7,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 struct engine;
 
@@ -19,3 +20,5 @@ int reconcile_vm(struct engine *e, const char *ref, struct json_object *rec);
  * (in this or any earlier process). Runs before each API call; costs one
  * hypercall when nothing happened. */
 int engine_sync_domains(struct engine *e);
+/* Whether a VM was busy at the last sync and waits to be looked at again. */
+bool engine_sync_pending(struct engine *e);

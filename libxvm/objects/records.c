@@ -10,6 +10,7 @@
 #include "core/error_internal.h"
 #include "core/util.h"
 #include "objects/registry.h"
+#include "store/changelog.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -248,7 +249,7 @@ int rec_insert(struct engine *e, const struct class_def *c, const char *ref, str
 			? ERR1(XVM_ERR_INVALID_VALUE, c->info.name, "a %s with that reference or UUID exists already",
 			       c->info.name)
 			: store_error(e->store, "insert");
-	return 0;
+	return changelog_add(e->store, c->info.name, ref, "add");
 }
 
 int rec_copy(struct engine *e, const struct class_def *c, const char *src, const char *dst,
@@ -302,7 +303,9 @@ int rec_copy(struct engine *e, const struct class_def *c, const char *src, const
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return store_error(e->store, "copy");
-	return sqlite3_changes(store_db(e->store)) ? 0 : rec_handle_invalid(c, src);
+	if (!sqlite3_changes(store_db(e->store)))
+		return rec_handle_invalid(c, src);
+	return changelog_add(e->store, c->info.name, dst, "add");
 }
 
 /* The stored fields of the row `ref`; 1 when there is no such row. */
@@ -548,7 +551,9 @@ int rec_update(struct engine *e, const struct class_def *c, const char *ref, str
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_error(e->store, "update");
 	sqlite3_reset(st);
-	return sqlite3_changes(store_db(e->store)) ? 0 : rec_handle_invalid(c, ref);
+	if (!sqlite3_changes(store_db(e->store)))
+		return rec_handle_invalid(c, ref);
+	return changelog_add(e->store, c->info.name, ref, "mod");
 }
 
 int rec_delete(struct engine *e, const struct class_def *c, const char *ref)
@@ -562,7 +567,7 @@ int rec_delete(struct engine *e, const struct class_def *c, const char *ref)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_error(e->store, "delete");
 	sqlite3_reset(st);
-	return 0;
+	return sqlite3_changes(store_db(e->store)) ? changelog_add(e->store, c->info.name, ref, "del") : 0;
 }
 
 int rec_exists(struct engine *e, const struct class_def *c, const char *ref)

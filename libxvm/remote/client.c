@@ -309,8 +309,14 @@ static void remote_close(void *impl)
 	struct remote *r = impl;
 	if (!r)
 		return;
-	if (r->session[0])
-		call_with_session(r, "session.logout", NULL, NULL);
+	if (r->session[0]) {
+		/* Not call_with_session: an expired session needs no new one to end. */
+		struct json_object *params = json_object_new_array(), *out = NULL;
+		json_object_array_add(params, json_object_new_string(r->session));
+		if (exchange(r, "session.logout", params, &out) == 0)
+			json_object_put(out);
+		json_object_put(params);
+	}
 	for (int i = 0; i < r->nspare; i++)
 		curl_easy_cleanup(r->spare[i]);
 	pthread_mutex_destroy(&r->lock);

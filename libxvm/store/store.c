@@ -26,6 +26,9 @@ struct store {
 	char *path;
 	pthread_mutex_t lock; /* held from begin to commit/rollback */
 	bool in_tx;
+	bool changed;             /* this transaction logged a change */
+	void (*commit_hook)(void *data);
+	void *commit_hook_data;
 	struct checkpointer *checkpointer;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
@@ -133,19 +136,29 @@ int store_begin_write(struct store *s)
 	return 0;
 }
 
+void store_set_commit_hook(struct store *s, void (*fn)(void *data), void *data)
+{
+	s->commit_hook = fn;
+	s->commit_hook_data = data;
+}
+
+void store_mark_changed(struct store *s)
+{
+	s->changed = true;
+}
+
 int store_commit(struct store *s)
 {
 	int r = exec(s, "COMMIT");
-	if (r < 0) {
-		int saved_code = r;
+	bool notify = r == 0 && s->changed && s->commit_hook;
+	if (r < 0)
 		exec(s, "ROLLBACK");
-		s->in_tx = false;
-		pthread_mutex_unlock(&s->lock);
-		return saved_code;
-	}
 	s->in_tx = false;
+	s->changed = false;
 	pthread_mutex_unlock(&s->lock);
-	return 0;
+	if (notify)
+		s->commit_hook(s->commit_hook_data);
+	return r;
 }
 
 void store_rollback(struct store *s)
@@ -155,6 +168,7 @@ void store_rollback(struct store *s)
 	if (exec(s, "ROLLBACK") < 0)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
+	s->changed = false;
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -26,6 +26,11 @@ int store_commit(struct store *s);
 void store_rollback(struct store *s);
 bool store_in_transaction(const struct store *s);
 
+/* Change notification: a transaction that logged a change (store_mark_changed,
+ * see changelog.h) calls the hook once committed, outside the store's lock. */
+void store_set_commit_hook(struct store *s, void (*fn)(void *data), void *data);
+void store_mark_changed(struct store *s);
+
 /* A prepared statement for sql, cached by its text; reset and unbound. */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 /* Sets STORE_ERROR from the connection's last error; returns -code. */

@@ -115,10 +115,10 @@ def test_logout(xvmd):
 
 
 def test_idle_sessions_expire(make_xvmd):
-    d = make_xvmd(auth={"session_idle_timeout": 1})
+    d = make_xvmd(auth={"session_idle_timeout": 2})
     active, idle = d.login_root(), d.login_root()
-    for _ in range(4):
-        time.sleep(0.4)
+    for _ in range(8):
+        time.sleep(0.3)
         d.call("VM.get_all", active)
     with pytest.raises(RpcError) as e:
         d.call("VM.get_all", idle)

@@ -2,6 +2,7 @@
 """JSON-RPC 1.0 and 2.0 shapes, XenAPI errors, and malformed requests."""
 import json
 import socket
+import time
 
 import pytest
 
@@ -105,6 +106,14 @@ def test_malformed_http(xvmd):
 
 def test_client_disconnecting_mid_call(xvmd):
     s = xvmd.login_root()
+    # Clients that go away while their call waits (event.from) or runs.
+    token = xvmd.call("event.from", s, ["vm"], "", 0)["token"]
+    wait = json.dumps({"jsonrpc": "2.0", "method": "event.from", "params": [s, ["vm"], token, 1], "id": 1}).encode()
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", xvmd.port), timeout=10) as sk:
+            sk.sendall(b"POST /jsonrpc HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(wait) + wait)
+    xvmd.call("VM.install", s, "sim test", "gone")
+    time.sleep(1.2)  # the abandoned waits end, their answers go nowhere
     body = json.dumps({"jsonrpc": "2.0", "method": "VM.get_all_records", "params": [s], "id": 1}).encode()
     for cut in (len(body) // 2, len(body)):
         for _ in range(20):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """50 clients at once, mixing reads and lifecycle calls on sim:///."""
 import threading
+import time
 
 from conftest import RpcError
 
@@ -41,3 +42,25 @@ def test_fifty_parallel_clients(make_xvmd):
         assert recs[vm]["domid"] == -1 and recs[vm]["current_operations"] == {}
     # The local CLI reads the same state.
     assert len(d.xvm("vm-list", "power-state=halted", "--minimal").split(",")) == CLIENTS
+
+
+def test_waiting_clients_do_not_starve_calls(make_xvmd):
+    d = make_xvmd(workers=2)
+    s = d.login_root()
+    token = d.call("event.from", s, ["host"], "", 0)["token"]
+    answers = []
+    waiters = [threading.Thread(target=lambda: answers.append(d.call("event.from", s, ["host"], token, 3)))
+               for _ in range(10)]
+    for t in waiters:
+        t.start()
+    time.sleep(0.5)
+    # Ten clients wait on a pool of two workers; calls still run at once.
+    t0 = time.monotonic()
+    for _ in range(20):
+        d.call("VM.get_all", s)
+    assert time.monotonic() - t0 < 2
+    vm = d.call("VM.install", s, "sim test", "w")
+    d.call("VM.start", s, vm, False, False)
+    for t in waiters:
+        t.join(timeout=30)
+    assert len(answers) == 10 and all(a["events"] == [] for a in answers)

@@ -103,3 +103,30 @@ def test_python_over_the_daemon_logs_in_again(make_xvmd):
         with pytest.raises(xvm.VMBadPowerState):
             vm.hard_shutdown()
     assert d.log.read_text().count("root logged in") == 2
+    # Closing the connection ended its session, without opening another.
+    assert d.log.read_text().count("root logged out") == 1
+
+
+def test_one_remote_connection_from_many_threads(xvmd):
+    import threading
+
+    import xvm
+    errors = []
+    with xvm.connect(f"xvm+unix://{xvmd.sock}") as conn:
+        vms = [conn.install("sim test", f"t{i}") for i in range(8)]
+
+        def work(vm):
+            try:
+                for _ in range(20):
+                    vm.start()
+                    assert vm.power_state == "Running"
+                    vm.hard_shutdown()
+                    assert conn.vms.records()[vm.ref]["power_state"] == "Halted"
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+        threads = [threading.Thread(target=work, args=(vm,)) for vm in vms]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert not errors, errors[:3]

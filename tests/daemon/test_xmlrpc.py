@@ -19,6 +19,10 @@ def test_xenapi_py_session(xvmd):
     for path in ("/", "/RPC2"):
         x = proxy(xvmd, path)
         s = value(x.session.login_with_password("root", token, "2.0", "xmlrpc-test"))
+        # What XenAPI.py asks first: the API version of the pool's master.
+        master = value(x.pool.get_master(s, value(x.pool.get_all(s))[0]))
+        assert (value(x.host.get_API_version_major(s, master)), value(x.host.get_API_version_minor(s, master))) == \
+            ("2", "21")
         vm = value(x.VM.install(s, "sim test", "x1"))
         recs = value(x.VM.get_all_records(s))
         assert vm in recs and recs[vm]["name_label"] == "x1"
@@ -75,3 +79,54 @@ def test_unknown_method_over_xmlrpc(xvmd):
     s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
     assert x.VM.frobnicate(s)["ErrorDescription"] == ["MESSAGE_METHOD_UNKNOWN", "VM.frobnicate"]
     assert x.VM.get_record(s, 1)["ErrorDescription"][0] == "FIELD_TYPE_ERROR"
+
+
+def test_xenapi_py_async_and_events(xvmd):
+    """What a XenAPI.py program does: log in, list, start asynchronously,
+    poll the task, follow events."""
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root"), "2.0", "xenapi-py"))
+    vm = value(x.VM.install(s, "sim test", "ev"))
+    assert vm in value(x.VM.get_all_records(s))
+    token = value(x.event.__getattr__("from")(s, ["vm"], "", 0.0))["token"]
+    task = value(x.Async.VM.start(s, vm, False, False))
+    for _ in range(1000):
+        if value(x.task.get_status(s, task)) != "pending":
+            break
+    rec = value(x.task.get_record(s, task))
+    assert rec["status"] == "success" and float(rec["progress"]) == 1.0
+    events = value(x.event.__getattr__("from")(s, ["vm"], token, 5.0))
+    mine = [e for e in events["events"] if e["ref"] == vm]
+    assert mine and mine[-1]["operation"] == "mod" and mine[-1]["snapshot"]["power_state"] == "Running"
+    assert int(events["valid_ref_counts"]["vm"]) >= 1
+    value(x.task.destroy(s, task))
+
+
+def test_datetimes_travel_as_xmlrpc_datetimes(xvmd):
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
+    vm = value(x.VM.install(s, "sim test", "dt"))
+    token = value(x.event.__getattr__("from")(s, ["task"], "", 0.0))["token"]
+    task = value(x.Async.VM.start(s, vm, False, False))
+    while value(x.task.get_status(s, task)) == "pending":
+        pass
+    rec = value(x.task.get_record(s, task))
+    assert isinstance(rec["created"], xmlrpc.client.DateTime) and isinstance(rec["finished"], xmlrpc.client.DateTime)
+    assert str(rec["created"]) <= str(rec["finished"])
+    assert isinstance(value(x.task.get_all_records(s))[task]["created"], xmlrpc.client.DateTime)
+    assert isinstance(value(x.task.get_finished(s, task)), xmlrpc.client.DateTime)
+    metrics = value(x.VM.get_metrics(s, vm))
+    assert isinstance(value(x.VM_metrics.get_record(s, metrics))["start_time"], xmlrpc.client.DateTime)
+    events = value(x.event.__getattr__("from")(s, ["task"], token, 5.0))["events"]
+    assert events and all(isinstance(e["timestamp"], xmlrpc.client.DateTime) for e in events)
+    assert any(isinstance(e.get("snapshot", {}).get("created"), xmlrpc.client.DateTime) for e in events)
+    # Names and text stay text.
+    assert value(x.task.get_name_label(s, task)) == "Async.VM.start"
+
+
+def test_session_get_this_host(xvmd):
+    x = proxy(xvmd)
+    s = value(x.session.login_with_password("root", xvmd.xvm("token-create", "user=root")))
+    host = value(x.session.get_this_host(s, s))
+    assert value(x.host.get_all(s)) == [host]
+    assert x.session.get_this_host(s, "OpaqueRef:other")["ErrorDescription"][0] == "HANDLE_INVALID"

@@ -71,6 +71,7 @@ class Xvmd:
                 return self
             assert self.proc.poll() is None, f"xvmd exited {self.proc.returncode}:\n{text}"
             time.sleep(0.02)
+        self.stop()
         raise AssertionError("xvmd did not start:\n" + self.log.read_text())
 
     def stop(self):
