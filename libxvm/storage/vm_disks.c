@@ -50,14 +50,18 @@ int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_
 
 int vm_vbds_set_attached(struct engine *e, const char *vm, bool attached)
 {
-	sqlite3_stmt *st = store_stmt(e->store, "UPDATE VBD SET currently_attached = ? WHERE VM = ?");
-	if (!st)
-		return -XVM_ERR_STORE_ERROR;
-	sqlite3_bind_int(st, 1, attached);
-	sqlite3_bind_text(st, 2, vm, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_error(e->store, "mark the VM's drives");
+	struct json_object *vbds;
+	int r = rec_find(e, &class_vbd, "VM", vm, &vbds);
+	if (r < 0)
+		return r;
+	/* Through the records, so that event.from sees the drives change. */
+	struct json_object *ch = json_object_new_object();
+	json_object_object_add(ch, "currently_attached", json_object_new_boolean(attached));
+	for (size_t i = 0; r == 0 && i < json_object_array_length(vbds); i++)
+		r = rec_update(e, &class_vbd, json_object_get_string(json_object_array_get_idx(vbds, i)), ch);
+	json_object_put(ch);
+	json_object_put(vbds);
+	return r;
 }
 
 /* Whether a VBD other than `mine` uses the VDI. */
