@@ -55,9 +55,13 @@ int cli_run_vm_clone(struct cli_ctx *ctx)
 
 int cli_run_template_uninstall(struct cli_ctx *ctx)
 {
-	if (xvm_vm_uninstall(ctx->conn, cli_args_get(ctx->args, "template-uuid")->value) < 0)
-		return cli_api_error();
-	return CLI_EXIT_OK;
+	char *ref;
+	int r = cli_lookup_uuid(ctx, "VM", "template-uuid", &ref);
+	if (r)
+		return r;
+	r = xvm_vm_uninstall(ctx->conn, ref) < 0 ? cli_api_error() : CLI_EXIT_OK;
+	free(ref);
+	return r;
 }
 
 /* xe asks before destroying, but only a person at a terminal can answer. */
