@@ -127,3 +127,16 @@ def test_bad_template_file_names_file_and_line(xvm, tmp_path):
     (d / "bad.yaml").write_text("uuid: 11111111-1111-4111-8111-111111111111\nname_label: x\ncd: sometimes\n")
     err = xvm.fails(1, "template-list", env={"XVM_TEMPLATE_DIR": str(d)})
     assert f"{d / 'bad.yaml'}:3:" in err and "cd takes true or false" in err
+
+
+def test_platform_flags_are_checked_at_start(xvm):
+    w = xvm.ok("vm-install", "template=Windows 11", "new-name-label=w11")
+    assert xvm.get(w, "platform", "secureboot") == "true" and xvm.get(w, "platform", "viridian") == "true"
+    xvm.ok("vm-start", "vm=w11")
+    xvm.ok("vm-shutdown", "vm=w11", "--force")
+    xvm.ok("vm-param-set", f"uuid={w}", "HVM-boot-params:firmware=bios")
+    err = xvm.fails(1, "vm-start", "vm=w11")
+    assert "VALUE_NOT_SUPPORTED" in err and "secure boot needs" in err
+    xvm.ok("vm-param-set", f"uuid={w}", "HVM-boot-params:firmware=uefi", "platform:viridian=perhaps")
+    err = xvm.fails(1, "vm-start", "vm=w11")
+    assert "VALUE_NOT_SUPPORTED" in err and "platform:viridian" in err
