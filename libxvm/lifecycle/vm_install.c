@@ -124,15 +124,18 @@ static int default_sr(struct engine *e, char **ret)
 struct made {
 	struct engine *e;
 	char vm[XVM_REF_BUFLEN];
-	bool vm_made;
+	bool vm_made;             /* the VM itself, else only drives of an existing VM */
 	struct json_object *vdis; /* refs */
+	struct json_object *vbds; /* refs */
 };
 
 /* Undoes everything made; keeps the first error. */
 static int undo(struct made *m, int r)
 {
 	void *first = error_stash();
-	for (size_t i = 0; m->vdis && i < json_object_array_length(m->vdis); i++)
+	for (size_t i = 0; !m->vm_made && i < json_object_array_length(m->vbds); i++)
+		vbd_destroy(m->e, json_object_get_string(json_object_array_get_idx(m->vbds, i)));
+	for (size_t i = 0; i < json_object_array_length(m->vdis); i++)
 		vdi_destroy(m->e, json_object_get_string(json_object_array_get_idx(m->vdis, i)));
 	if (m->vm_made && store_begin_write(m->e->store) == 0) {
 		struct json_object *rec;
@@ -164,6 +167,8 @@ static int make_vbd(struct made *m, const char *vdi, const char *userdevice, con
 	char *ref = NULL;
 	int r = vbd_create(m->e, o, &ref);
 	json_object_put(o);
+	if (r == 0)
+		json_object_array_add(m->vbds, json_object_new_string(ref));
 	free(ref);
 	return r;
 }
@@ -310,7 +315,7 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 	int r = store_begin_write(e->store);
 	if (r < 0)
 		return r;
-	struct made m = { .e = e, .vdis = json_object_new_array() };
+	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
 	char *src = NULL, *sr = NULL, *prov_sr = NULL, *spec = NULL;
 	struct json_object *t = NULL, *vm = NULL, *metrics = NULL, *drives = NULL, *oc;
 	if ((r = read_source(e, a, &src, &t, &sr, &prov_sr)) < 0 || (r = read_drives(e, src, &drives)) < 0)
@@ -359,6 +364,49 @@ out:
 	json_object_put(metrics);
 	json_object_put(drives);
 	json_object_put(m.vdis);
+	json_object_put(m.vbds);
+	return r;
+}
+
+int vm_provision(struct engine *e, const char *vm)
+{
+	static const char *const fields[] = { "name_label", "power_state", "other_config", "is_default_template", NULL };
+	struct json_object *rec = NULL, *oc, *disks;
+	char *sr = NULL, *spec = NULL;
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	if ((r = rec_exists(e, &class_vm, vm)) != 1)
+		r = r < 0 ? r : rec_handle_invalid(&class_vm, vm);
+	else if ((r = rec_read_fields(e, &class_vm, vm, fields, &rec)) == 0 && (r = default_sr(e, &sr)) == 0 &&
+		 json_object_object_get_ex(rec, "other_config", &oc) && json_object_object_get_ex(oc, "disks", &disks))
+		spec = strdup(json_object_get_string(disks));
+	store_rollback(e->store);
+	if (r == 0 && rec_bool(rec, "is_default_template"))
+		r = ERR1(XVM_ERR_VM_IS_TEMPLATE, vm, "%s is a built-in template: its drives cannot change", rec_str(rec, "name_label"));
+	else if (r == 0 && strcmp(rec_str(rec, "power_state"), "Halted") != 0)
+		r = vm_bad_power_state(vm, rec_str(rec, "name_label"), "Halted", rec_str(rec, "power_state"), "provision");
+	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
+	snprintf(m.vm, sizeof(m.vm), "%s", vm);
+	if (r == 0 && spec && (r = provision_drives(&m, spec, rec_str(rec, "name_label"), sr)) == 0 &&
+	    (r = store_begin_write(e->store)) == 0) {
+		/* The spec is used up, as in xapi. */
+		struct json_object *rest = json_object_new_object(), *ch = json_object_new_object();
+		json_object_object_foreach(oc, k, v) if (strcmp(k, "disks") != 0) json_object_object_add(rest, k, json_object_get(v));
+		json_object_object_add(ch, "other_config", rest);
+		if ((r = rec_update(e, &class_vm, vm, ch)) == 0)
+			r = store_commit(e->store);
+		else
+			store_rollback(e->store);
+		json_object_put(ch);
+	}
+	if (r < 0 && spec)
+		r = undo(&m, r);
+	json_object_put(m.vdis);
+	json_object_put(m.vbds);
+	json_object_put(rec);
+	free(sr);
+	free(spec);
 	return r;
 }
 

@@ -38,6 +38,7 @@ VM_METHOD(unpause)
 VM_METHOD(suspend)
 VM_METHOD(destroy)
 VM_METHOD(uninstall)
+VM_METHOD(provision)
 
 /* VM.start(vm, start_paused, force) and VM.resume(vm, start_paused, force) */
 static int start_like(struct engine *e, struct json_object *args, struct json_object **result,
@@ -186,6 +187,8 @@ const struct method vm_methods[] = {
 	{ "VM.install_with", m_install_with, 3,
 	  "xvm: VM.install with options sr (for new and copied disks) and copy=true (full disk copies) "
 	  "(template, new_name, options) -> VM" },
+	{ "VM.provision", m_provision, 1,
+	  "Makes the disks and CD drive the Halted VM's other_config:disks asks for (vm)" },
 	{ "VM.clone", m_clone, 2, "Copies a Halted VM or template, its disks copy-on-write (vm, new_name) -> VM" },
 	{ "VM.copy", m_copy, 3, "Copies a Halted VM or template, its disks in full into sr (NULL: their own) (vm, new_name, sr) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },

@@ -240,3 +240,44 @@ Test(vm_install, bad_options)
 	      XVM_ERR_INVALID_VALUE, -1);
 	cr_assert_null(v);
 }
+
+Test(vm_install, provision_makes_the_disks_once)
+{
+	T_OK(t_set_json(conn, "VM", vm, "other_config",
+			"{\"disks\": \"<provision><disk device=\\\"0\\\" size=\\\"2097152\\\" sr=\\\"\\\" bootable=\\\"true\\\" "
+			"type=\\\"system\\\"/><cd device=\\\"3\\\"/></provision>\", \"keep\": \"me\"}"));
+	char args[200];
+	snprintf(args, sizeof(args), "[\"%s\"]", vm);
+	struct json_object *res = NULL;
+	T_OK(t_call(conn, "VM.provision", args, &res));
+	cr_assert_not_null(vbd_at(vm, "0"));
+	cr_assert_not_null(vbd_at(vm, "3"));
+	cr_assert_eq(t_geti(conn, "VDI", t_gets(conn, "VBD", vbd_at(vm, "0"), "VDI"), "virtual_size"), 2 * MiB);
+	struct json_object *oc = t_get(conn, "VM", vm, "other_config");
+	cr_assert_not(json_object_object_get_ex(oc, "disks", NULL));
+	cr_assert(json_object_object_get_ex(oc, "keep", NULL));
+	json_object_put(oc);
+	size_t vbds = count("VBD");
+	T_OK(t_call(conn, "VM.provision", args, &res));
+	cr_assert_eq(count("VBD"), vbds, "a second provision made more drives");
+}
+
+Test(vm_install, provision_failing_leaves_nothing)
+{
+	T_OK(t_set_json(conn, "VM", vm, "other_config",
+			"{\"disks\": \"<provision><disk device=\\\"0\\\" size=\\\"2097152\\\" sr=\\\"\\\" bootable=\\\"true\\\" "
+			"type=\\\"system\\\"/><cd device=\\\"3\\\"/><disk device=\\\"1\\\" size=\\\"1048576\\\" "
+			"sr=\\\"00000000-0000-4000-8000-000000000000\\\"/></provision>\"}"));
+	size_t vdis = count("VDI"), vbds = count("VBD");
+	char args[200];
+	snprintf(args, sizeof(args), "[\"%s\"]", vm);
+	struct json_object *res = NULL;
+	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_HANDLE_INVALID, -1);
+	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
+	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
+	struct json_object *oc = t_get(conn, "VM", vm, "other_config");
+	cr_assert(json_object_object_get_ex(oc, "disks", NULL), "the spec went though nothing was made");
+	json_object_put(oc);
+	T_OK(xvm_vm_start(conn, vm, 0));
+	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_VM_BAD_POWER_STATE, 3, vm, "halted", "running");
+}
