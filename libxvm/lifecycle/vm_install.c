@@ -12,12 +12,12 @@
 #include "core/json_fields.h"
 #include "lifecycle/domain.h"
 #include "lifecycle/vm_op.h"
-#include "objects/records.h"
 #include "lifecycle/allowed_ops.h"
+#include "objects/records.h"
 #include "objects/registry.h"
-#include "templates/provision.h"
 #include "storage/storage.h"
 #include "store/store.h"
+#include "templates/provision.h"
 
 /* A template by reference, UUID or (unique) name. Inside a transaction. */
 static int find_template(struct engine *e, const char *name, char **ret)
@@ -118,6 +118,17 @@ static int default_sr(struct engine *e, char **ret)
 	json_object_put(rec);
 	json_object_put(pools);
 	return r;
+}
+
+/* other_config without the provision spec: once the disks are made, it is used up (as in xapi). */
+static struct json_object *without_spec(struct json_object *oc)
+{
+	struct json_object *rest = json_object_new_object();
+	json_object_object_foreach(oc, k, v) {
+		if (strcmp(k, "disks") != 0)
+			json_object_object_add(rest, k, json_object_get(v));
+	}
+	return rest;
 }
 
 /* What an install or a clone made, to undo on a failure. */
@@ -335,9 +346,7 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 	if (a->install && json_object_object_get_ex(t, "other_config", &oc) &&
 	    json_object_object_get_ex(oc, "disks", &disks)) {
 		spec = strdup(json_object_get_string(disks));
-		struct json_object *rest = json_object_new_object();
-		json_object_object_foreach(oc, k, v) if (strcmp(k, "disks") != 0) json_object_object_add(rest, k, json_object_get(v));
-		json_object_object_add(vm, "other_config", rest);
+		json_object_object_add(vm, "other_config", without_spec(oc));
 	}
 	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0)
 		goto fail;
@@ -390,10 +399,8 @@ int vm_provision(struct engine *e, const char *vm)
 	snprintf(m.vm, sizeof(m.vm), "%s", vm);
 	if (r == 0 && spec && (r = provision_drives(&m, spec, rec_str(rec, "name_label"), sr)) == 0 &&
 	    (r = store_begin_write(e->store)) == 0) {
-		/* The spec is used up, as in xapi. */
-		struct json_object *rest = json_object_new_object(), *ch = json_object_new_object();
-		json_object_object_foreach(oc, k, v) if (strcmp(k, "disks") != 0) json_object_object_add(rest, k, json_object_get(v));
-		json_object_object_add(ch, "other_config", rest);
+		struct json_object *ch = json_object_new_object();
+		json_object_object_add(ch, "other_config", without_spec(oc));
 		if ((r = rec_update(e, &class_vm, vm, ch)) == 0)
 			r = store_commit(e->store);
 		else
