@@ -51,8 +51,8 @@ const struct cli_command cli_commands[] = {
 
 	{ "vm-install", "VM", P("template", "new-name-label"), P("sr-uuid", "copy"), 0, NULL, NULL,
 	  "Install a new VM from a template (name-label or UUID): its disks cloned copy-on-write, or copied in full "
-	  "with copy=true (into sr-uuid), and the disks it asks for made in sr-uuid or the pool's default SR; "
-	  "prints the new VM's UUID.",
+	  "with copy=true or when they are not in sr-uuid (into it), and the disks it asks for made in sr-uuid or "
+	  "the pool's default SR; prints the new VM's UUID.",
 	  cli_check_vm_install, cli_run_vm_install, NULL },
 	{ "vm-clone", "VM", P("new-name-label"), P("vm", "uuid"), ONE_VM, NULL, NULL,
 	  "Copy the halted VM (or template) under new-name-label, its disks copy-on-write; prints the new VM's UUID.",

@@ -185,17 +185,19 @@ static int make_vbd(struct made *m, const char *vdi, const char *userdevice, con
 }
 
 /* The source's drives onto the new VM: disks cloned copy-on-write, or copied
- * in full (into sr, or each disk's own SR); CD drives with the same disc. */
+ * in full with copy (into sr, or each disk's own SR); as xapi's vm-install, a
+ * disk outside sr is copied into it, copy-on-write working within an SR only.
+ * CD drives come with the same disc. */
 static int copy_drives(struct made *m, struct json_object *vbds, bool copy, const char *sr)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < json_object_array_length(vbds); i++) {
 		struct json_object *v = json_object_array_get_idx(vbds, i);
-		const char *vdi = rec_str(v, "VDI"), *type = rec_str(v, "type");
+		const char *vdi = rec_str(v, "VDI"), *type = rec_str(v, "type"), *own_sr = rec_str(v, "vdi_SR");
 		char *made_vdi = NULL;
 		if (strcmp(type, "Disk") == 0 && !ref_is_null(vdi)) {
-			r = copy ? vdi_copy(m->e, vdi, sr ? sr : rec_str(v, "vdi_SR"), &made_vdi)
-				 : vdi_clone(m->e, vdi, false, &made_vdi);
+			r = copy || (sr && strcmp(sr, own_sr) != 0) ? vdi_copy(m->e, vdi, sr ? sr : own_sr, &made_vdi)
+								     : vdi_clone(m->e, vdi, false, &made_vdi);
 			if (r < 0)
 				break;
 			json_object_array_add(m->vdis, json_object_new_string(made_vdi));

@@ -8,8 +8,8 @@ struct engine;
 
 /*
  * A new VM from a template (a reference, UUID or name_label): its record,
- * its drives (disks cloned copy-on-write, or copied in full with copy, into
- * sr if given), then the disks and CD drive the template's
+ * its drives (disks cloned copy-on-write, or copied in full with copy or
+ * when they are not in sr, into sr if given), then the disks and CD drive the template's
  * other_config:disks asks for (in sr, else the pool's default SR). All or
  * nothing: a failure leaves no VM, VDI or VBD. sr: reference, UUID or NULL.
  */

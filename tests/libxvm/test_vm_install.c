@@ -161,6 +161,25 @@ Test(vm_install, copy_makes_a_full_copy)
 	free(sr);
 }
 
+Test(vm_install, a_disk_outside_the_sr_given_is_copied_into_it)
+{
+	char location[4300];
+	snprintf(location, sizeof(location), "%s/elsewhere", dir);
+	char *sr = st_file_sr(conn, location), *base = disk_template(), *v = NULL, *w = NULL;
+	T_OK(xvm_vm_install_with(conn, vm, "moved", sr, 0, &v));
+	const char *vdi = t_gets(conn, "VBD", vbd_at(v, "0"), "VDI");
+	cr_assert_str_eq(t_gets(conn, "VDI", vdi, "SR"), sr);
+	cr_assert_str_eq(st_backing(st_vdi_file(conn, vdi)), "", "a copy into another SR has a backing file");
+	cr_assert(st_reads(st_vdi_file(conn, vdi), "qcow2", 0x11, "0", "1M"));
+	/* In the disk's own SR: copy-on-write still. */
+	T_OK(xvm_vm_install_with(conn, vm, "same", local_sr, 0, &w));
+	cr_assert_str_neq(st_backing(disk_file(w, "0")), "");
+	free(v);
+	free(w);
+	free(base);
+	free(sr);
+}
+
 Test(vm_install, clone_and_copy)
 {
 	char *vdi = st_vdi(conn, local_sr, "d", 32 * MiB, "qcow2"), *vbd = NULL, *c = NULL, *k = NULL;
