@@ -131,6 +131,10 @@ struct xvm_hc_domain_config {
 	uint32_t nnics;
 	struct xvm_hc_nic_config nics[XVM_HC_MAX_NICS];
 	uint64_t vcpu_affinity[XVM_HC_MAX_VCPUS]; /* bit n: host CPU n; 0 = any */
+	/* Appended: older fields keep their offsets. */
+	bool secure_boot;            /* UEFI with secure boot (q35): Microsoft's keys enrolled */
+	bool viridian;               /* Hyper-V enlightenments for Windows guests */
+	bool usb_tablet;             /* a USB tablet: an absolute pointer for the graphical console */
 };
 
 struct xvm_hc_domain_create {

@@ -49,9 +49,18 @@ const struct cli_command cli_commands[] = {
 	  "List the commands; `help COMMAND` describes one, `help --all` every one.",
 	  cli_check_help, cli_run_help, NULL },
 
-	{ "vm-install", "VM", P("template", "new-name-label"), NONE, 0, NULL, NULL,
-	  "Install a new VM from a template (name-label or UUID); prints the new VM's UUID.",
-	  NULL, cli_run_vm_install, NULL },
+	{ "vm-install", "VM", P("template", "new-name-label"), P("sr-uuid", "copy"), 0, NULL, NULL,
+	  "Install a new VM from a template (name-label or UUID): its disks cloned copy-on-write, or copied in full "
+	  "with copy=true or when they are not in sr-uuid (into it), and the disks it asks for made in sr-uuid or "
+	  "the pool's default SR; prints the new VM's UUID.",
+	  cli_check_vm_install, cli_run_vm_install, NULL },
+	{ "vm-clone", "VM", P("new-name-label"), P("vm", "uuid"), ONE_VM, NULL, NULL,
+	  "Copy the halted VM (or template) under new-name-label, its disks copy-on-write; prints the new VM's UUID.",
+	  NULL, cli_run_vm_clone, NULL },
+	{ "vm-copy", "VM", P("new-name-label"), P("vm", "uuid", "sr-uuid"), ONE_VM, NULL, NULL,
+	  "Copy the halted VM (or template) under new-name-label, its disks in full into sr-uuid (or their own SR); "
+	  "prints the new VM's UUID.",
+	  NULL, cli_run_vm_clone, "copy" },
 	{ "vm-uninstall", "VM", NONE, P("vm", "uuid"), SELECT_FLAGS | CLI_CMD_FORCE, NULL, NOT_TEMPLATES,
 	  "Destroy the selected VM(s) and the disks they own, shutting them down hard if needed. "
 	  "Asks first when run from a terminal, unless --force.",
@@ -120,6 +129,10 @@ const struct cli_command cli_commands[] = {
 
 	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true",
 		     "the templates"),
+	PARAM_COMMANDS("template", "VM", "a template"),
+	{ "template-uninstall", "VM", P("template-uuid"), NONE, 0, NULL, NULL,
+	  "Delete a template and the disks it owns; the built-in templates stay (VM_IS_TEMPLATE).",
+	  NULL, cli_run_template_uninstall, NULL },
 	LIST_COMMAND("host-list", "host", "uuid,name-label,name-description", NULL, "the hosts"),
 	PARAM_COMMANDS("host", "host", "a host"),
 	LIST_COMMAND("pool-list", "pool", "uuid,name-label,name-description,master", NULL, "the pools"),

@@ -7,16 +7,59 @@
 
 #include "commands.h"
 #include "convert.h"
+#include "params.h"
 #include "refcache.h"
 #include "select.h"
+
+int cli_check_vm_install(struct cli_ctx *ctx)
+{
+	const struct cli_param *p = cli_args_get(ctx->args, "copy");
+	bool copy;
+	if (p && cli_parse_bool(p->value, &copy) < 0)
+		return cli_usage(ctx, "copy= takes true or false, not '%s'", p->value);
+	return CLI_EXIT_OK;
+}
 
 int cli_run_vm_install(struct cli_ctx *ctx)
 {
 	char *ref;
-	if (xvm_vm_install(ctx->conn, cli_args_get(ctx->args, "template")->value,
-			   cli_args_get(ctx->args, "new-name-label")->value, 0, &ref) < 0)
+	unsigned flags = cli_param_bool(ctx, "copy", false) ? XVM_VM_INSTALL_COPY : 0;
+	if (xvm_vm_install_with(ctx->conn, cli_args_get(ctx->args, "template")->value,
+				cli_args_get(ctx->args, "new-name-label")->value, cli_param_text(ctx, "sr-uuid", NULL),
+				flags, &ref) < 0)
 		return cli_api_error();
 	int r = cli_print_uuid_of(ctx, "VM", ref);
+	free(ref);
+	return r;
+}
+
+/* vm-clone and vm-copy: the selected VM, copied under new-name-label. */
+int cli_run_vm_clone(struct cli_ctx *ctx)
+{
+	struct json_object *refs;
+	int r = cli_select(ctx, &refs);
+	if (r)
+		return r;
+	const char *vm = json_object_get_string(json_object_array_get_idx(refs, 0));
+	const char *name = cli_args_get(ctx->args, "new-name-label")->value;
+	char *ref = NULL;
+	if ((ctx->cmd->data ? xvm_vm_copy(ctx->conn, vm, name, cli_param_text(ctx, "sr-uuid", NULL), &ref)
+			    : xvm_vm_clone(ctx->conn, vm, name, &ref)) < 0)
+		r = cli_api_error();
+	else
+		r = cli_print_uuid_of(ctx, "VM", ref);
+	free(ref);
+	json_object_put(refs);
+	return r;
+}
+
+int cli_run_template_uninstall(struct cli_ctx *ctx)
+{
+	char *ref;
+	int r = cli_lookup_uuid(ctx, "VM", "template-uuid", &ref);
+	if (r)
+		return r;
+	r = xvm_vm_uninstall(ctx->conn, ref) < 0 ? cli_api_error() : CLI_EXIT_OK;
 	free(ref);
 	return r;
 }

@@ -212,11 +212,16 @@ static int add_boot(struct argv *a, const struct qdom *d)
 	}
 	if (strcmp(d->cfg.firmware, "uefi"))
 		return 0;
-	if ((r = qemu_ovmf_paths(code, vars)) < 0)
+	if ((r = qemu_ovmf_paths(d->cfg.secure_boot, code, vars)) < 0)
 		return r;
 	e1 = esc(code);
 	e2 = esc(qemu_path(vars, d, "OVMF_VARS.fd"));
 	if (e1 && e2) {
+		/* Only SMM code may write the variables: what makes secure boot hold. */
+		if (d->cfg.secure_boot) {
+			add(a, "-global");
+			add(a, "driver=cfi.pflash01,property=secure,value=on");
+		}
 		add(a, "-drive");
 		add(a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", e1);
 		add(a, "-drive");
@@ -260,10 +265,12 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 	add(&a, "-uuid");
 	add(&a, "%s", d->cfg.uuid);
 	add(&a, "-machine");
-	add(&a, "%s,accel=%s%s", q35(d) ? "q35" : "pc", d->accel == XVM_HC_ACCEL_KVM ? "kvm" : "tcg",
-	    d->cfg.acpi ? "" : ",acpi=off");
+	add(&a, "%s,accel=%s%s%s", q35(d) ? "q35" : "pc", d->accel == XVM_HC_ACCEL_KVM ? "kvm" : "tcg",
+	    d->cfg.acpi ? "" : ",acpi=off", d->cfg.secure_boot ? ",smm=on" : "");
 	add(&a, "-cpu");
-	add(&a, "%s", d->accel == XVM_HC_ACCEL_KVM ? "host" : "qemu64");
+	/* Windows' Hyper-V enlightenments, as xapi's platform:viridian turns on. */
+	add(&a, "%s%s", d->accel == XVM_HC_ACCEL_KVM ? "host" : "qemu64",
+	    d->cfg.viridian ? ",hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time" : "");
 	add_vcpus(&a, d);
 	add(&a, "-m");
 	add(&a, "%llu", (unsigned long long)(d->cfg.memory_static_max_kib / 1024));
@@ -292,6 +299,12 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 	add(&a, "pvpanic");
 	add(&a, "-device");
 	add(&a, "virtio-balloon-pci,id=balloon0");
+	if (d->cfg.usb_tablet) {
+		add(&a, "-device");
+		add(&a, "qemu-xhci,id=usb");
+		add(&a, "-device");
+		add(&a, "usb-tablet,bus=usb.0");
+	}
 	if (q35(d))
 		for (int i = 0; i < QEMU_HOTPLUG_PORTS; i++) {
 			add(&a, "-device");

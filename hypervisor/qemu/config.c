@@ -56,21 +56,30 @@ int qemu_nic_check(const struct xvm_hc_nic_config *n)
 	return 0;
 }
 
-int qemu_ovmf_paths(char code[PATH_MAX], char vars[PATH_MAX])
+int qemu_ovmf_paths(bool secure_boot, char code[PATH_MAX], char vars[PATH_MAX])
 {
 	static const char *const pairs[][2] = {
 		{ "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
 		{ "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
 	};
+	/* The SMM build, and variables with Microsoft's keys enrolled: secure boot is on from the first boot. */
+	static const char *const secure[][2] = {
+		{ "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd" },
+	};
+	size_t n = secure_boot ? sizeof secure / sizeof secure[0] : sizeof pairs / sizeof pairs[0];
 
-	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-		if (access(pairs[i][0], R_OK) == 0 && access(pairs[i][1], R_OK) == 0) {
-			snprintf(code, PATH_MAX, "%s", pairs[i][0]);
-			snprintf(vars, PATH_MAX, "%s", pairs[i][1]);
+	for (size_t i = 0; i < n; i++) {
+		const char *const *p = secure_boot ? secure[i] : pairs[i];
+		if (access(p[0], R_OK) == 0 && access(p[1], R_OK) == 0) {
+			snprintf(code, PATH_MAX, "%s", p[0]);
+			snprintf(vars, PATH_MAX, "%s", p[1]);
 			return 0;
 		}
-	xvm_hv_set_error("UEFI firmware needs OVMF, which is not installed (no /usr/share/OVMF/OVMF_CODE*.fd): "
-			 "install the ovmf package");
+	}
+	xvm_hv_set_error(secure_boot ? "secure boot needs OVMF's secboot build and enrolled keys "
+				       "(/usr/share/OVMF/OVMF_CODE_4M.secboot.fd, OVMF_VARS_4M.ms.fd): install the ovmf package"
+				     : "UEFI firmware needs OVMF, which is not installed (no /usr/share/OVMF/OVMF_CODE*.fd): "
+				       "install the ovmf package");
 	return -ENOENT;
 }
 
@@ -89,7 +98,7 @@ static int boot_check(const struct xvm_hc_domain_config *c)
 			return r;
 	}
 	if (!strcmp(c->firmware, "uefi"))
-		return qemu_ovmf_paths(code, vars);
+		return qemu_ovmf_paths(c->secure_boot, code, vars);
 	return 0;
 }
 

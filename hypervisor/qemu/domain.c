@@ -167,7 +167,7 @@ int qemu_dom_start(struct qemu *qm, struct qdom *d, const char *incoming, struct
 	if ((r = qemu_binary(bin)) < 0)
 		return r;
 	if (!strcmp(d->cfg.firmware, "uefi") && access(qemu_path(p, d, "OVMF_VARS.fd"), F_OK) < 0 &&
-	    ((r = qemu_ovmf_paths(code, vars)) < 0 || (r = copy_file(vars, p)) < 0))
+	    ((r = qemu_ovmf_paths(d->cfg.secure_boot, code, vars)) < 0 || (r = copy_file(vars, p)) < 0))
 		return r;
 	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0)
 		return r;

@@ -89,7 +89,7 @@ int qemu_nic_check(const struct xvm_hc_nic_config *n);
 struct json_object *qemu_config_to_json(const struct xvm_hc_domain_config *c);
 int qemu_config_from_json(struct json_object *o, struct xvm_hc_domain_config *c);
 /* OVMF code and vars templates, or -ENOENT with a detail. */
-int qemu_ovmf_paths(char code[PATH_MAX], char vars[PATH_MAX]);
+int qemu_ovmf_paths(bool secure_boot, char code[PATH_MAX], char vars[PATH_MAX]);
 
 /* --- rundir.c: the per-domain runtime dir --- */
 int qemu_rundir_init(struct qemu *qm);

@@ -50,6 +50,23 @@ int xvm_vm_destroy(struct xvm_conn *conn, const char *vm);
 int xvm_vm_install(struct xvm_conn *conn, const char *template_name, const char *new_name_label,
 		   unsigned flags, char **ret);
 
+/* xvm_vm_install_with: full copies of the template's disks, not copy-on-write clones. */
+#define XVM_VM_INSTALL_COPY (1u << 0)
+
+/*
+ * xvm_vm_install with options: sr (reference or UUID; NULL for none) takes
+ * the disks the template asks for (else the pool's default SR) and, with
+ * XVM_VM_INSTALL_COPY, the full copies of its disks (else each one's own SR).
+ * All or nothing: a failure leaves no VM, disk or drive behind.
+ */
+int xvm_vm_install_with(struct xvm_conn *conn, const char *template_name, const char *new_name_label,
+			const char *sr, unsigned flags, char **ret);
+
+/* XenAPI VM.clone: a copy of a Halted VM or template, its disks copy-on-write. *ret: the new VM. */
+int xvm_vm_clone(struct xvm_conn *conn, const char *vm, const char *new_name_label, char **ret);
+/* XenAPI VM.copy: the same with full copies of the disks, into sr (NULL: each disk's own SR). */
+int xvm_vm_copy(struct xvm_conn *conn, const char *vm, const char *new_name_label, const char *sr, char **ret);
+
 /* Hard-shuts down if needed and deletes the VM and the disks it owns (xe vm-uninstall). */
 int xvm_vm_uninstall(struct xvm_conn *conn, const char *vm);
 

@@ -208,6 +208,61 @@ int xvm_vm_install(xvm_conn *c, const char *template_name, const char *new_name_
 	return *ret ? 0 : error_oom();
 }
 
+/* A call whose result is a reference: *ret (free()). */
+static int ref_call(xvm_conn *c, const char *method, struct json_object *args, char **ret)
+{
+	struct json_object *res = NULL;
+	int r = call_taking(c, method, args, &res);
+	if (r < 0)
+		return r;
+	*ret = strdup(json_object_get_string(res));
+	json_object_put(res);
+	return *ret ? 0 : error_oom();
+}
+
+int xvm_vm_install_with(xvm_conn *c, const char *template_name, const char *new_name_label, const char *sr,
+			unsigned flags, char **ret)
+{
+	int r;
+	if ((r = need(template_name, "template")) < 0 || (r = need(new_name_label, "new_name_label")) < 0)
+		return r;
+	if (flags & ~XVM_VM_INSTALL_COPY)
+		return ERR2(XVM_ERR_INVALID_VALUE, "flags", "", "unknown flags %#x", flags);
+	struct json_object *args = json_object_new_array(), *opts = json_object_new_object();
+	json_object_array_add(args, json_object_new_string(template_name));
+	json_object_array_add(args, json_object_new_string(new_name_label));
+	if (sr)
+		json_object_object_add(opts, "sr", json_object_new_string(sr));
+	json_object_object_add(opts, "copy", json_object_new_string(flags & XVM_VM_INSTALL_COPY ? "true" : "false"));
+	json_object_array_add(args, opts);
+	return ref_call(c, "VM.install_with", args, ret);
+}
+
+/* VM.clone(vm, new_name) and VM.copy(vm, new_name, sr). */
+static int copy_call(xvm_conn *c, const char *method, const char *vm, const char *new_name_label, const char *sr,
+		     char **ret)
+{
+	int r;
+	if ((r = need(vm, "vm")) < 0 || (r = need(new_name_label, "new_name_label")) < 0)
+		return r;
+	struct json_object *args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(vm));
+	json_object_array_add(args, json_object_new_string(new_name_label));
+	if (sr)
+		json_object_array_add(args, json_object_new_string(sr));
+	return ref_call(c, method, args, ret);
+}
+
+int xvm_vm_clone(xvm_conn *c, const char *vm, const char *new_name_label, char **ret)
+{
+	return copy_call(c, "VM.clone", vm, new_name_label, NULL, ret);
+}
+
+int xvm_vm_copy(xvm_conn *c, const char *vm, const char *new_name_label, const char *sr, char **ret)
+{
+	return copy_call(c, "VM.copy", vm, new_name_label, sr ? sr : "OpaqueRef:NULL", ret);
+}
+
 int xvm_vm_simulate_guest_action(xvm_conn *c, const char *vm, const char *action)
 {
 	int r;

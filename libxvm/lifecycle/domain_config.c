@@ -48,6 +48,32 @@ static int parse_mask(const char *ref, const char *text, uint32_t host_cpus, uin
 	return r;
 }
 
+/* platform:KEY as true/false (absent: false). */
+static int platform_flag(const char *ref, struct json_object *rec, const char *key, bool *out)
+{
+	const char *v = map_get(rec, "platform", key);
+	*out = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+	if (!v || *out || strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || !*v)
+		return 0;
+	char field[48];
+	snprintf(field, sizeof(field), "platform:%s", key);
+	return ERR2(XVM_ERR_VALUE_NOT_SUPPORTED, field, v, "%s of VM %s is true or false, not '%s'", field, ref, v);
+}
+
+/* platform:secureboot (UEFI on q35 only), viridian, usb_tablet. */
+static int platform_flags(const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg)
+{
+	int r;
+	if ((r = platform_flag(ref, rec, "secureboot", &cfg->secure_boot)) < 0 ||
+	    (r = platform_flag(ref, rec, "viridian", &cfg->viridian)) < 0 ||
+	    (r = platform_flag(ref, rec, "usb_tablet", &cfg->usb_tablet)) < 0)
+		return r;
+	if (cfg->secure_boot && (strcmp(cfg->firmware, "uefi") != 0 || strcmp(cfg->machine, "q35") != 0))
+		return ERR2(XVM_ERR_VALUE_NOT_SUPPORTED, "platform:secureboot", "true",
+			    "VM %s: secure boot needs HVM_boot_params:firmware=uefi and platform:machine=q35", ref);
+	return 0;
+}
+
 /* Checked for every VM, booted by firmware or not: a typo is an error
  * wherever it stands. */
 static int firmware(const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg)
@@ -116,7 +142,7 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	const char *acpi = map_get(rec, "platform", "acpi");
 	cfg->acpi = !acpi || !(strcmp(acpi, "false") == 0 || strcmp(acpi, "0") == 0);
 
-	if ((r = firmware(ref, rec, cfg)) < 0)
+	if ((r = firmware(ref, rec, cfg)) < 0 || (r = platform_flags(ref, rec, cfg)) < 0)
 		return r;
 	const char *kernel = rec_str(rec, "PV_kernel");
 	if (*kernel) {

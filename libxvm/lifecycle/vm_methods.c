@@ -2,6 +2,9 @@
 /* The VM methods of the method table: XenAPI's, plus xvm's own
  * (VM.install, VM.uninstall, VM.simulate_guest_action). */
 #include <stdlib.h>
+#include <string.h>
+
+#include "core/error_internal.h"
 
 #include "core/methods.h"
 #include "lifecycle/vm_install.h"
@@ -35,6 +38,7 @@ VM_METHOD(unpause)
 VM_METHOD(suspend)
 VM_METHOD(destroy)
 VM_METHOD(uninstall)
+VM_METHOD(provision)
 
 /* VM.start(vm, start_paused, force) and VM.resume(vm, start_paused, force) */
 static int start_like(struct engine *e, struct json_object *args, struct json_object **result,
@@ -60,6 +64,15 @@ static int m_resume(struct engine *e, struct json_object *args, struct json_obje
 	return start_like(e, args, result, vm_resume);
 }
 
+/* The new VM's reference as the result. */
+static int vm_result(int r, char *ref, struct json_object **result)
+{
+	if (r == 0)
+		*result = json_object_new_string(ref);
+	free(ref);
+	return r;
+}
+
 static int m_install(struct engine *e, struct json_object *args, struct json_object **result)
 {
 	const char *template_name, *name;
@@ -67,12 +80,60 @@ static int m_install(struct engine *e, struct json_object *args, struct json_obj
 	if ((r = arg_string(args, 0, "template", &template_name)) < 0 ||
 	    (r = arg_string(args, 1, "new_name", &name)) < 0)
 		return r;
-	char *ref;
-	if ((r = vm_install(e, template_name, name, &ref)) < 0)
+	char *ref = NULL;
+	int made = vm_install(e, template_name, name, NULL, false, &ref);
+	return vm_result(made, ref, result);
+}
+
+/* VM.install_with(template, new_name, options): options sr (reference or UUID) and copy ("true"). */
+static int m_install_with(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *template_name, *name;
+	struct json_object *opts = json_object_array_get_idx(args, 2);
+	int r;
+	if ((r = arg_string(args, 0, "template", &template_name)) < 0 ||
+	    (r = arg_string(args, 1, "new_name", &name)) < 0)
 		return r;
-	*result = json_object_new_string(ref);
-	free(ref);
-	return 0;
+	if (!json_object_is_type(opts, json_type_object))
+		return ERR1(XVM_ERR_FIELD_TYPE_ERROR, "options", "options must be a map (sr, copy)");
+	const char *sr = NULL;
+	bool copy = false;
+	json_object_object_foreach(opts, k, val) {
+		const char *s = json_object_get_string(val);
+		if (strcmp(k, "sr") == 0)
+			sr = s;
+		else if (strcmp(k, "copy") == 0 && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+			copy = strcmp(s, "true") == 0;
+		else
+			return ERR2(XVM_ERR_INVALID_VALUE, k, s ? s : "",
+				    "install options are sr=SR and copy=true|false, not %s=%s", k, s ? s : "");
+	}
+	char *ref = NULL;
+	int made = vm_install(e, template_name, name, sr, copy, &ref);
+	return vm_result(made, ref, result);
+}
+
+static int m_clone(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *vm, *name;
+	int r;
+	if ((r = arg_string(args, 0, "vm", &vm)) < 0 || (r = arg_string(args, 1, "new_name", &name)) < 0)
+		return r;
+	char *ref = NULL;
+	int made = vm_clone(e, vm, name, &ref);
+	return vm_result(made, ref, result);
+}
+
+static int m_copy(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *vm, *name, *sr;
+	int r;
+	if ((r = arg_string(args, 0, "vm", &vm)) < 0 || (r = arg_string(args, 1, "new_name", &name)) < 0 ||
+	    (r = arg_string(args, 2, "sr", &sr)) < 0)
+		return r;
+	char *ref = NULL;
+	int made = vm_copy(e, vm, name, sr, &ref);
+	return vm_result(made, ref, result);
 }
 
 static int m_simulate_guest_action(struct engine *e, struct json_object *args, struct json_object **result)
@@ -123,6 +184,13 @@ const struct method vm_methods[] = {
 	  "Sets the balloon target of a Running VM, bytes (vm, target)" },
 	{ "VM.destroy", m_destroy, 1, "Deletes a Halted VM's record, keeping its disks (vm)" },
 	{ "VM.install", m_install, 2, "xvm: a new VM from a template (template, new_name) -> VM" },
+	{ "VM.install_with", m_install_with, 3,
+	  "xvm: VM.install with options sr (for new and copied disks) and copy=true (full disk copies) "
+	  "(template, new_name, options) -> VM" },
+	{ "VM.provision", m_provision, 1,
+	  "Makes the disks and CD drive the Halted VM's other_config:disks asks for (vm)" },
+	{ "VM.clone", m_clone, 2, "Copies a Halted VM or template, its disks copy-on-write (vm, new_name) -> VM" },
+	{ "VM.copy", m_copy, 3, "Copies a Halted VM or template, its disks in full into sr (NULL: their own) (vm, new_name, sr) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },
 	{ "VM.simulate_guest_action", m_simulate_guest_action, 2,
 	  "xvm, for tests: the guest powers off, reboots or crashes on its own (vm, action)" },

@@ -32,7 +32,8 @@ static const struct field_def vm_fields[] = {
 	NAME_FIELDS,
 	{ ENUM("power_state", power_states, Q_RO, "Current power state"), .default_json = "\"Halted\"" },
 	{ INT("user_version", Q_RW, "Creator-defined version number"), .default_json = "1" },
-	{ BOOL("is_a_template", Q_RW, "True if this is a template; templates cannot be started") },
+	{ BOOL("is_a_template", Q_RW, "True if this is a template; templates cannot be started"),
+	  .flags = FIELD_HALTED_ONLY },
 	{ BOOL("is_default_template", Q_RO, "True for the built-in templates, which cannot be destroyed") },
 	{ REF("suspend_VDI", "VDI", Q_RO, "The VDI holding the suspended memory image") },
 	{ REF("resident_on", "host", Q_RO, "The host the VM runs on") },
@@ -123,6 +124,9 @@ int vm_check_constraints(const char *ref, struct json_object *rec)
 
 static int vm_check(struct engine *e, const char *ref, struct json_object *rec)
 {
+	if (rec_bool(rec, "is_default_template") && !rec_bool(rec, "is_a_template"))
+		return ERR1(XVM_ERR_VM_IS_TEMPLATE, ref, "%s is a built-in template: it stays a template",
+			    rec_str(rec, "name_label"));
 	return vm_check_constraints(ref, rec);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* templates/: the YAML loader on files of our own, and the sync of the
  * built-in template directory into the store at connect. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,85 @@ Test(templates, the_builtin_files_load)
 	rec = load_ok(path);
 	cr_assert_eq(json_object_get_int64(json_object_object_get(rec, "memory_static_min")), 256ll << 20);
 	json_object_put(rec);
+}
+
+static const char *oc_value(struct json_object *rec, const char *key)
+{
+	struct json_object *oc, *v;
+	cr_assert(json_object_object_get_ex(rec, "other_config", &oc), "no other_config");
+	return json_object_object_get_ex(oc, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+Test(templates, disks_cd_nics_and_recommendations)
+{
+	struct json_object *rec = load_ok(tfile("prov.yaml", "uuid: " UUID_A "\nname_label: x\n"
+							  "disks:\n"
+							  "  - size: 8GiB\n    bootable: true\n    name: system & data\n"
+							  "  - size: 1048576\n    sr: " UUID_B "\n"
+							  "  - {size: 1MiB, sr: default}\n"
+							  "  - size: 2MiB\n"
+							  "cd: true\n"
+							  "nics: [{network: lan}, {}]\n"
+							  "recommendations:\n  memory_min: 1GiB\n  memory_max: 2GiB\n"
+							  "  vcpus_min: 1\n  vcpus_max: 8\n"
+							  "other_config:\n  install-methods: cdrom\n"));
+	cr_assert_str_eq(oc_value(rec, "disks"),
+			 "<provision><disk device=\"0\" size=\"8589934592\" sr=\"\" bootable=\"true\" type=\"system\" "
+			 "name=\"system &amp; data\"/>"
+			 "<disk device=\"1\" size=\"1048576\" sr=\"" UUID_B "\" bootable=\"false\" type=\"system\"/>"
+			 "<disk device=\"2\" size=\"1048576\" sr=\"\" bootable=\"false\" type=\"system\"/>"
+			 "<disk device=\"4\" size=\"2097152\" sr=\"\" bootable=\"false\" type=\"system\"/>"
+			 "<cd device=\"3\"/></provision>");
+	cr_assert_str_eq(oc_value(rec, "nics"), "2");
+	cr_assert_str_eq(oc_value(rec, "nic-0-network"), "lan");
+	cr_assert_null(oc_value(rec, "nic-1-network"));
+	cr_assert_str_eq(oc_value(rec, "install-methods"), "cdrom");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(rec, "recommendations")),
+			 "<restrictions><restriction field=\"memory-static-min\" min=\"1073741824\"/>"
+			 "<restriction field=\"memory-static-max\" max=\"2147483648\"/>"
+			 "<restriction field=\"vcpus-min\" min=\"1\"/><restriction field=\"vcpus-max\" max=\"8\"/></restrictions>");
+	cr_assert_null(json_object_object_get(rec, "disks"));
+	json_object_put(rec);
+}
+
+Test(templates, bad_disks_cd_nics_and_recommendations)
+{
+#define HEAD "uuid: " UUID_A "\nname_label: x\n"
+	load_fails("d1.yaml", HEAD "disks: 8GiB\n", 3, "disks is a list");
+	load_fails("d2.yaml", HEAD "disks:\n  - bootable: true\n", 4, "'size' is missing");
+	load_fails("d3.yaml", HEAD "disks:\n  - size: 8GiB\n  - size: lots\n", 5, "disks/1/size");
+	load_fails("d4.yaml", HEAD "disks:\n  - size: 8GiB\n    bootable: yes please\n", 5, "disks/0/bootable");
+	load_fails("d5.yaml", HEAD "disks:\n  - size: 8GiB\n    colour: red\n", 5, "colour");
+	load_fails("d6.yaml", HEAD "disks:\n  - size: 8GiB\n    sr: my-sr\n", 5, "default or an SR's UUID");
+	load_fails("d7.yaml", HEAD "disks:\n  - 8GiB\n", 4, "disks/0 is a mapping");
+	load_fails("d8.yaml", HEAD "disks:\n  - size: 0\n", 4, "above 0");
+	load_fails("c1.yaml", HEAD "cd: maybe\n", 3, "cd takes true or false");
+	load_fails("n1.yaml", HEAD "nics: 9\n", 3, "nics");
+	load_fails("n2.yaml", HEAD "nics: [{network: [a]}]\n", 3, "nics/0/network");
+	load_fails("r1.yaml", HEAD "recommendations:\n  vcpus_max: many\n", 4, "recommendations/vcpus_max");
+	load_fails("r2.yaml", HEAD "recommendations:\n  memory_top: 1GiB\n", 4, "memory_top");
+	load_fails("r3.yaml", HEAD "recommendations:\n  vcpus_min: 0\n", 4, "at least 1");
+	load_fails("x1.yaml", HEAD "other_config:\n  disks: x\ncd: true\n", 3, "other_config:disks");
+#undef HEAD
+}
+
+Test(templates, every_builtin_file_loads)
+{
+	struct dirent **names;
+	int n = scandir(XVM_SOURCE_TEMPLATE_DIR_FOR_TESTS, &names, NULL, alphasort), yaml = 0;
+	cr_assert_gt(n, 0);
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(names[i]->d_name);
+		if (l > 5 && strcmp(names[i]->d_name + l - 5, ".yaml") == 0) {
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s", XVM_SOURCE_TEMPLATE_DIR_FOR_TESTS, names[i]->d_name);
+			json_object_put(load_ok(path));
+			yaml++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	cr_assert_geq(yaml, 18, "only %d built-in templates", yaml);
 }
 
 Test(templates, unknown_field)

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The provision spec of other_config:disks: written by the template loader, read by VM.provision. */
+#include "templates/provision.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error_internal.h"
+#include "core/util.h"
+
+static int append(char **xml, const char *text)
+{
+	size_t old = *xml ? strlen(*xml) : 0, add = strlen(text);
+	char *n = realloc(*xml, old + add + 1);
+	if (!n)
+		return error_oom();
+	memcpy(n + old, text, add + 1);
+	*xml = n;
+	return 0;
+}
+
+/* An attribute value with &, <, > and " escaped. */
+static int append_escaped(char **xml, const char *v)
+{
+	int r = 0;
+	for (const char *c = v; *c && r == 0; c++) {
+		char one[2] = { *c, 0 };
+		r = append(xml, *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '"' ? "&quot;" : one);
+	}
+	return r;
+}
+
+int provision_xml_add(char **xml, const struct provision_item *it)
+{
+	char head[160];
+	int r = *xml ? 0 : append(xml, "<provision>");
+	if (r < 0)
+		return r;
+	if (it->cd) {
+		snprintf(head, sizeof(head), "<cd device=\"%d\"/>", it->device);
+		return append(xml, head);
+	}
+	snprintf(head, sizeof(head), "<disk device=\"%d\" size=\"%llu\" sr=\"", it->device, (unsigned long long)it->size);
+	if ((r = append(xml, head)) < 0 || (r = append(xml, it->sr)) < 0)
+		return r;
+	if ((r = append(xml, it->bootable ? "\" bootable=\"true\" type=\"system\"" : "\" bootable=\"false\" type=\"system\"")) < 0)
+		return r;
+	if (*it->name && ((r = append(xml, " name=\"")) < 0 || (r = append_escaped(xml, it->name)) < 0 || (r = append(xml, "\"")) < 0))
+		return r;
+	return append(xml, "/>");
+}
+
+int provision_xml_end(char **xml)
+{
+	int r = *xml ? 0 : append(xml, "<provision>");
+	return r < 0 ? r : append(xml, "</provision>");
+}
+
+static int bad(const char *xml, const char *why)
+{
+	return ERR2(XVM_ERR_INVALID_VALUE, "other_config:disks", xml, "other_config:disks is not a provision spec: %s", why);
+}
+
+/* The value of attribute `name` in the element text [start, end), unescaped into out. */
+static bool attr(const char *start, const char *end, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	for (const char *p = start; p + nl + 2 < end; p++) {
+		if ((p == start || p[-1] != ' ') || strncmp(p, name, nl) != 0 || p[nl] != '=' || p[nl + 1] != '"')
+			continue;
+		const char *v = p + nl + 2;
+		size_t o = 0;
+		while (v < end && *v != '"' && o + 1 < size) {
+			static const struct { const char *ent; char c; } ents[] = {
+				{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' }
+			};
+			bool done = false;
+			for (size_t k = 0; k < 5 && !done; k++)
+				if (*v == '&' && strncmp(v, ents[k].ent, strlen(ents[k].ent)) == 0) {
+					out[o++] = ents[k].c;
+					v += strlen(ents[k].ent);
+					done = true;
+				}
+			if (!done)
+				out[o++] = *v++;
+		}
+		out[o] = 0;
+		return v < end && *v == '"';
+	}
+	return false;
+}
+
+int provision_parse(const char *xml, struct provision_item **items, size_t *n)
+{
+	struct provision_item *out = NULL;
+	size_t count = 0;
+	const char *p = strstr(xml, "<provision");
+	if (!p)
+		return bad(xml, "no <provision> element");
+	int r = 0;
+	while (r == 0 && (p = strchr(p + 1, '<')) != NULL) {
+		bool cd = strncmp(p, "<cd ", 4) == 0, disk = strncmp(p, "<disk ", 6) == 0;
+		if (!cd && !disk)
+			continue;
+		const char *end = strchr(p, '>');
+		if (!end) {
+			r = bad(xml, "an element is not closed");
+			break;
+		}
+		struct provision_item it = { .cd = cd };
+		char v[64];
+		int64_t dev, size = 0;
+		if (!attr(p, end, "device", v, sizeof(v)) || parse_int64(v, &dev) < 0 || dev < 0 || dev > 15) {
+			r = bad(xml, "each element needs a device=\"0..15\"");
+			break;
+		}
+		it.device = (int)dev;
+		if (disk) {
+			if (!attr(p, end, "size", v, sizeof(v)) || parse_int64(v, &size) < 0 || size <= 0) {
+				r = bad(xml, "each disk needs a size=\"BYTES\" above 0");
+				break;
+			}
+			it.size = (uint64_t)size;
+			if (!attr(p, end, "sr", it.sr, sizeof(it.sr)))
+				it.sr[0] = 0;
+			else if (*it.sr && !uuid_valid(it.sr)) {
+				r = bad(xml, "a disk's sr is an SR's UUID or \"\"");
+				break;
+			}
+			it.bootable = attr(p, end, "bootable", v, sizeof(v)) && strcmp(v, "true") == 0;
+			if (!attr(p, end, "name", it.name, sizeof(it.name)))
+				it.name[0] = 0;
+		}
+		struct provision_item *grown = realloc(out, (count + 1) * sizeof(*out));
+		if (!grown) {
+			r = error_oom();
+			break;
+		}
+		out = grown;
+		out[count++] = it;
+	}
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*items = out;
+	*n = count;
+	return 0;
+}
