@@ -8,8 +8,8 @@ the same run, alternating.
 
     bench/debian_boot.py BUILD_DIR [RUNS]      (default RUNS = 3)
 
-The template comes from scripts/install-debian-template.sh (the image from
-its cache; a first build takes minutes and root). Runs under TCG
+The template comes from `xvm template-build` (the image from the cache of
+scripts/build-debian-template.sh; a first build takes minutes and root). Runs under TCG
 (XVM_QEMU_ACCEL=tcg unless set), as CI does. Each boot is a first boot: the
 hostname is set and the filesystem grown (to the same size) in both.
 """
@@ -72,10 +72,8 @@ def main():
     os.environ.setdefault("XVM_QEMU_ACCEL", "tcg")
     with tempfile.TemporaryDirectory(prefix="xvm-bench-debian-") as tmp:
         xvm = Xvm(build, os.path.join(tmp, "state"))
-        env = dict(os.environ, XVM=xvm.cli, XVM_URI=xvm.uri)
         start = time.monotonic()
-        subprocess.run([os.path.join(SCRIPTS, "install-debian-template.sh")], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        xvm("template-build")
         template_s = time.monotonic() - start
         image = os.path.join(tmp, "debian-12.raw")
         subprocess.run([os.path.join(SCRIPTS, "build-debian-template.sh"), image], check=True)
@@ -95,7 +93,7 @@ def main():
 
     med = statistics.median
     print(f"Debian 12 (ready to run), 512 MiB, 1 vCPU, {os.environ['XVM_QEMU_ACCEL']}, median of {runs}:")
-    print(f"  template install (image from the cache)   {template_s:7.1f} s")
+    print(f"  template-build (image from the cache)     {template_s:7.1f} s")
     print(f"  vm-install (+ disk clone)                 {med(installs) * 1000:7.1f} ms")
     print(f"  vm-install to 'NAME login:'               {med(boots):7.1f} s")
     print(f"  bare QEMU, same kernel/initrd/cmdline     {med(bare):7.1f} s")

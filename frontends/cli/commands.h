@@ -120,6 +120,7 @@ int cli_run_param_clear(struct cli_ctx *ctx);
 int cli_check_param_clear(struct cli_ctx *ctx);
 
 int cli_run_vm_install(struct cli_ctx *ctx);
+int cli_run_template_build(struct cli_ctx *ctx);
 int cli_run_vm_uninstall(struct cli_ctx *ctx);
 int cli_run_vm_power(struct cli_ctx *ctx);
 int cli_check_vm_paused(struct cli_ctx *ctx);
