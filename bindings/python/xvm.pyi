@@ -361,6 +361,10 @@ class ConnectionFailed(Error):
     """CONNECTION_FAILED: the daemon cannot be reached, or broke off the exchange."""
     code: str
 
+class BootloaderFailed(Error):
+    """BOOTLOADER_FAILED: the bootloader cannot boot the VM from its disk."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 
