@@ -43,7 +43,7 @@ def install_vm(xvm, name):
 
 def test_debian_ready_to_run_boots_to_a_login_with_its_name_and_a_grown_disk(xvm):
     took = install_template(xvm)
-    print(f"template install (image build or cache): {took:.1f} s")
+    print(f"template-build (image build or cache): {took:.1f} s")
     # Once: a second build finds the template and makes nothing.
     vdis = xvm.ok("vdi-list", "--minimal")
     assert "exists already; nothing was made" in xvm.fails("template-build")
