@@ -122,9 +122,7 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	const char *kernel = rec_str(rec, "PV_kernel");
 	/* xvm-boot takes the kernel from the boot disk, once the disks are known. */
 	bool xvm_boot = strcmp(rec_str(rec, "PV_bootloader"), XVM_BOOT_NAME) == 0;
-	if (xvm_boot) {
-		cfg->boot = XVM_HC_BOOT_DIRECT_KERNEL;
-	} else if (*kernel) {
+	if (*kernel && !xvm_boot) {
 		cfg->boot = XVM_HC_BOOT_DIRECT_KERNEL;
 		if ((r = copy_str(cfg->kernel, sizeof(cfg->kernel), kernel, ref, "PV_kernel")) < 0 ||
 		    (r = copy_str(cfg->ramdisk, sizeof(cfg->ramdisk), rec_str(rec, "PV_ramdisk"), ref,
@@ -132,7 +130,7 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 		    (r = copy_str(cfg->cmdline, sizeof(cfg->cmdline), rec_str(rec, "PV_args"), ref,
 				  "PV_args")) < 0)
 			return r;
-	} else {
+	} else if (!xvm_boot) {
 		cfg->boot = XVM_HC_BOOT_HVM;
 		if ((r = hvm_settings(ref, rec, cfg)) < 0)
 			return r;
