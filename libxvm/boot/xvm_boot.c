@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot/boot_fs.h"
 #include "boot/boot_image.h"
@@ -58,6 +59,23 @@ void xvm_boot_hostname(const char *label, char *out, size_t size)
 	while (n && out[n - 1] == '-')
 		n--;
 	out[n] = 0;
+}
+
+static void boot_dir(struct engine *e, const char *uuid, char *dir, size_t size)
+{
+	snprintf(dir, size, "%s/boot/%s", e->run_dir, uuid);
+}
+
+void xvm_boot_forget(struct engine *e, const char *uuid)
+{
+	char dir[XVM_HC_PATH_MAX - 16], path[XVM_HC_PATH_MAX];
+	boot_dir(e, uuid, dir, sizeof(dir));
+	static const char *const files[] = { "kernel", "initrd", "kernel.new", "initrd.new" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 static int find_grub_cfg(struct boot_fs *fs, char **text, const char **found)
@@ -129,7 +147,7 @@ static int boot_entry(struct engine *e, const char *ref, const char *name, struc
 		return failed(ref, name, reason);
 	}
 	char dir[XVM_HC_PATH_MAX - 16]; /* room for /kernel */
-	snprintf(dir, sizeof(dir), "%s/boot/%s", e->run_dir, rec_str(rec, "uuid"));
+	boot_dir(e, rec_str(rec, "uuid"), dir, sizeof(dir));
 	if ((r = mkdir_p(dir)) < 0)
 		r = failedf(ref, name, "cannot make %s", dir, -r);
 	snprintf(cfg->kernel, sizeof(cfg->kernel), "%s/kernel", dir);

@@ -20,5 +20,7 @@ struct engine;
 /* cfg's disks are filled in already; sets boot, kernel, ramdisk and cmdline.
  * BOOTLOADER_FAILED [vm, reason] when the disk cannot be booted. */
 int xvm_boot_prepare(struct engine *e, const char *ref, struct json_object *rec, struct xvm_hc_domain_config *cfg);
+/* Removes the files a start copied for the VM (its uuid), when it is deleted. */
+void xvm_boot_forget(struct engine *e, const char *uuid);
 /* The hostname for a name-label: letters, digits and '-', at most 63; "" if none. */
 void xvm_boot_hostname(const char *label, char *out, size_t size);

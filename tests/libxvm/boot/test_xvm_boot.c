@@ -163,6 +163,21 @@ Test(xvm_boot, args_without_pv_args)
 	boot_done(&b);
 }
 
+Test(xvm_boot, forget_removes_the_copies)
+{
+	struct boot_run b;
+	cr_assert_eq(boot(&b, "disk.raw", "raw", ""), 0);
+	char copies[sizeof(b.cfg.kernel)];
+	snprintf(copies, sizeof(copies), "%s", b.cfg.kernel);
+	*strrchr(copies, '/') = 0;
+	struct stat st;
+	cr_assert_eq(stat(b.cfg.kernel, &st), 0);
+	xvm_boot_forget(&b.e, "0f0e0d0c-0000-4000-8000-000000000001");
+	cr_assert_eq(stat(b.cfg.kernel, &st), -1);
+	cr_assert_eq(stat(copies, &st), -1, "%s is still there", copies);
+	boot_done(&b);
+}
+
 static void assert_fails(const char *disk, const char *format, const char *reason_part)
 {
 	struct boot_run b;
