@@ -8,10 +8,10 @@ PACKAGES="
   build-essential meson ninja-build pkg-config
   libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev
   python3-dev python3-pytest
-  libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev libnfs-dev
+  libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev libnfs-dev libext2fs-dev
   qemu-system-x86 qemu-utils qemu-block-extra ovmf
   busybox-static xz-utils zstd genisoimage isolinux syslinux-common
-  e2fsprogs lvm2 util-linux mount
+  e2fsprogs lvm2 util-linux mount debootstrap
   nfs-ganesha nfs-ganesha-vfs rpcbind iproute2
   python3-libvirt libvirt-clients
 "

@@ -384,6 +384,10 @@ class TaskCancelled(Error):
     """TASK_CANCELLED: the task was cancelled before it ran."""
     code: str
 
+class BootloaderFailed(Error):
+    """BOOTLOADER_FAILED: the bootloader cannot boot the VM from its disk."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

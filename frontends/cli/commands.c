@@ -133,6 +133,11 @@ const struct cli_command cli_commands[] = {
 	{ "template-uninstall", "VM", P("template-uuid"), NONE, 0, NULL, NULL,
 	  "Delete a template and the disks it owns; the built-in templates stay (VM_IS_TEMPLATE).",
 	  NULL, cli_run_template_uninstall, NULL },
+	{ "template-build", "VM", NONE, P("name-label", "sr-uuid", "image"), 0, NULL, NULL,
+	  "Make the \"Debian 12 (ready to run)\" template (or name-label): build its disk image from Debian's "
+	  "packages (debootstrap of bookworm, as root; cached after the first build) or take image=, import it "
+	  "into sr-uuid or the pool's default SR and make a template booting it with xvm-boot. Prints its UUID.",
+	  NULL, cli_run_template_build, NULL, NULL },
 	LIST_COMMAND("host-list", "host", "uuid,name-label,name-description", NULL, "the hosts"),
 	PARAM_COMMANDS("host", "host", "a host"),
 	LIST_COMMAND("pool-list", "pool", "uuid,name-label,name-description,master", NULL, "the pools"),

@@ -123,6 +123,7 @@ int cli_check_vm_install(struct cli_ctx *ctx);
 int cli_run_vm_install(struct cli_ctx *ctx);
 int cli_run_vm_clone(struct cli_ctx *ctx);
 int cli_run_template_uninstall(struct cli_ctx *ctx);
+int cli_run_template_build(struct cli_ctx *ctx);
 int cli_run_vm_uninstall(struct cli_ctx *ctx);
 int cli_run_vm_power(struct cli_ctx *ctx);
 int cli_check_vm_paused(struct cli_ctx *ctx);

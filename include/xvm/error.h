@@ -69,7 +69,8 @@ extern "C" {
 	X(DEVICE_ALREADY_EXISTS, "the VM already has a device at that position") \
 	X(IMPORT_ERROR, "the image cannot be imported") \
 	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange") \
-	X(TASK_CANCELLED, "the task was cancelled before it ran")
+	X(TASK_CANCELLED, "the task was cancelled before it ran") \
+	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/xvm_boot.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/json_fields.h"
@@ -145,7 +146,9 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	if ((r = firmware(ref, rec, cfg)) < 0 || (r = platform_flags(ref, rec, cfg)) < 0)
 		return r;
 	const char *kernel = rec_str(rec, "PV_kernel");
-	if (*kernel) {
+	/* xvm-boot takes the kernel from the boot disk, once the disks are known. */
+	bool xvm_boot = strcmp(rec_str(rec, "PV_bootloader"), XVM_BOOT_NAME) == 0;
+	if (*kernel && !xvm_boot) {
 		cfg->boot = XVM_HC_BOOT_DIRECT_KERNEL;
 		if ((r = copy_str(cfg->kernel, sizeof(cfg->kernel), kernel, ref, "PV_kernel")) < 0 ||
 		    (r = copy_str(cfg->ramdisk, sizeof(cfg->ramdisk), rec_str(rec, "PV_ramdisk"), ref,
@@ -153,7 +156,7 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 		    (r = copy_str(cfg->cmdline, sizeof(cfg->cmdline), rec_str(rec, "PV_args"), ref,
 				  "PV_args")) < 0)
 			return r;
-	} else {
+	} else if (!xvm_boot) {
 		cfg->boot = XVM_HC_BOOT_HVM;
 		if ((r = hvm_settings(ref, rec, cfg)) < 0)
 			return r;
@@ -161,6 +164,8 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 
 	/* A suspended VM resumes with the drives it had when it was saved. */
 	if ((r = vm_disks_config(e, ref, strcmp(rec_str(rec, "power_state"), "Suspended") == 0, cfg)) < 0)
+		return r;
+	if (xvm_boot && (r = xvm_boot_prepare(e, ref, rec, cfg)) < 0)
 		return r;
 
 	const char *mask = map_get(rec, "VCPUs_params", "mask");

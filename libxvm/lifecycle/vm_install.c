@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot/xvm_boot.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/json_fields.h"
@@ -456,6 +457,8 @@ static int finish_deleting(struct vm_op *op, bool with_disks)
 	}
 	if (r == 0 && volumes)
 		vm_disks_delete_volumes(op->e, volumes);
+	if (r == 0)
+		xvm_boot_forget(op->e, rec_str(op->rec, "uuid"));
 	json_object_put(volumes);
 	vm_op_finish(op);
 	return r;

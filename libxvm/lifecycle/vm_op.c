@@ -17,7 +17,7 @@ const char *const vm_lifecycle_fields[] = {
 	"uuid", "name_label", "power_state", "domid", "metrics", "is_a_template", "is_default_template",
 	"blocked_operations", "actions_after_shutdown", "actions_after_reboot", "actions_after_crash",
 	"VCPUs_max", "VCPUs_at_startup", "VCPUs_params", "memory_static_max", "memory_dynamic_max",
-	"platform", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", "memory_static_min", NULL
+	"platform", "PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "HVM_boot_params", "memory_static_min", NULL
 };
 
 static int check_allowed(struct vm_op *op, unsigned flags)

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "boot/xvm_boot.h"
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "hypercall.h"
@@ -64,6 +65,10 @@ static struct json_object *host_fields(struct engine *e, const struct xvm_hc_hos
 	static const char *const accel[] = { "accel-none", "accel-tcg", "accel-kvm" };
 	json_object_array_add(caps, json_object_new_string(accel[info->accel]));
 	json_object_object_add(h, "capabilities", caps);
+	struct json_object *loaders = json_object_new_array();
+	if (info->pv_capable)
+		json_object_array_add(loaders, json_object_new_string(XVM_BOOT_NAME));
+	json_object_object_add(h, "supported_bootloaders", loaders);
 	return h;
 }
 

@@ -151,6 +151,9 @@ class Console:
                     self.buf += b"\n"
                 continue
             self.buf += data
+        return self._take_line()
+
+    def _take_line(self):
         line, self.buf = self.buf.split(b"\n", 1)
         line = line.decode(errors="replace").rstrip("\r")
         self.lines.append(line)
@@ -170,6 +173,25 @@ class Console:
                 return m
             if m := LINUX_ERROR.search(line):
                 pytest.fail(f"guest error: {m['why']}\n{self.transcript()}")
+
+    def wait_prompt(self, pattern, timeout=30.0):
+        """Like wait, but also matches the line still being written: a prompt
+        ("NAME login: ") waits for input without its newline."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while True:
+            while b"\n" in self.buf:
+                if m := pattern.search(self._take_line()):
+                    return m
+            if m := pattern.search(self.buf.decode(errors="replace")):
+                return m
+            left = deadline - time.monotonic()
+            if self.eof or left <= 0 or not select.select([fd], [], [], left)[0]:
+                pytest.fail(f"console of {self.vm}: waiting for {pattern.pattern!r}: "
+                            f"{'the console ended' if self.eof else 'timed out'}\n{self.transcript()}")
+            data = os.read(fd, 65536)
+            self.eof = not data
+            self.buf += data
 
     def read_for(self, seconds):
         """Every line that comes within `seconds` (the test is that nothing,
@@ -361,7 +383,8 @@ def xvm():
 def no_leftovers_at_all():
     """After the session: no process names a state dir of this session."""
     yield
-    left = {pid: argv for state in _session_states for pid, argv in procs_under(state).items()
+    # Only this session's state dirs: other runs of the suite on the machine are not ours.
+    left = {pid: argv for state in _session_states for pid, argv in procs_under(state + "/").items()
             if os.path.basename(argv[0]).startswith(("qemu-system", "xvm-qemu-monitor"))}
     for pid in left:
         try:
