@@ -10,7 +10,7 @@ PACKAGES="
   python3-dev python3-pytest
   libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev
   qemu-system-x86 qemu-utils qemu-block-extra ovmf
-  busybox-static xz-utils zstd
+  busybox-static xz-utils zstd genisoimage
   python3-libvirt libvirt-clients
 "
 
