@@ -28,6 +28,8 @@ SECTOR = 512
 
 DISKS = re.compile(r"XVM-LINUX DISKS((?: \S+=\S+)*)$")
 CD = re.compile(r"XVM-LINUX CD((?: \S+=\S+)*)$")
+# Empty when the boot sector loaded the guest; -kernel gives the multiboot command line.
+GUEST_CMDLINE = re.compile(r"XVM-GUEST CMDLINE (?P<cmdline>.*)$")
 
 
 def state(m):
@@ -77,6 +79,21 @@ def attached(conn, vbd):
     return conn.call("VBD.get_currently_attached", vbd)
 
 
+def block_devices(xvm, uuid):
+    """{device id: query-block entry} of the drives QEMU has now (QMP)."""
+    qmp = os.path.join(xvm.state_dir, "run", "qemu", str(xvm.params(uuid)["domid"]), "qmp.sock")
+    # qdev is the device's QOM path: /machine/peripheral/ID[/virtio-backend]
+    return {b["qdev"].split("/")[3]: b for b in qmp_query(qmp, "query-block")
+            if b.get("qdev", "").startswith("/machine/peripheral/")}
+
+
+def block_file(xvm, uuid, device):
+    """The image file QEMU runs the guest's `device` on."""
+    name = block_devices(xvm, uuid)[device]["inserted"]["image"]["filename"]
+    # An image opened with options of its own is named by them: json:{"file": {"filename": ...}}
+    return json.loads(name[5:])["file"]["filename"] if name.startswith("json:") else name
+
+
 def storage_linux(xvm, name):
     """A halted VM that boots the storage initramfs with the drive reports on."""
     for f in (STORAGE_KERNEL, STORAGE_INITRD):
@@ -117,7 +134,7 @@ def test_hotplug_unplug_and_online_resize_of_a_virtio_disk(xvm, conn):
     assert not attached(conn, vbd)
     conn.call("VBD.plug", vbd)
     wait_state(c, DISKS, {"vda": sectors(64 * MiB)})
-    assert attached(conn, vbd)
+    assert attached(conn, vbd) and "disk7" in block_devices(xvm, uuid)
 
     # Position 7 is virtio-blk: QEMU grows the image and the guest hears of it.
     conn.call("VDI.resize", vdi, 128 * MiB)
@@ -126,7 +143,7 @@ def test_hotplug_unplug_and_online_resize_of_a_virtio_disk(xvm, conn):
 
     # The guest releases the device; only then is the VBD detached.
     conn.call("VBD.unplug", vbd)
-    assert not attached(conn, vbd)
+    assert not attached(conn, vbd) and "disk7" not in block_devices(xvm, uuid)
     wait_state(c, DISKS, {})
     assert xvm.power(uuid) == "running"
 
@@ -203,7 +220,8 @@ def test_firmware_boots_the_test_guest_from_an_xvm_disk(xvm, conn):
     # No kernel is given: SeaBIOS finds no CD and boots the disk's boot sector.
     xvm.ok("vm-start", "vm=fw")
     c = xvm.console("fw")
-    m = c.wait(READY, timeout=60)
+    assert c.wait(GUEST_CMDLINE, timeout=60)["cmdline"] == "", "the guest was not booted from its disk"
+    m = c.wait(READY, timeout=10)
     assert m["memory"] == "256MiB", c.transcript()
 
     # Position 0 of q35 is on AHCI, which cannot grow a disk under a guest.
@@ -216,18 +234,6 @@ def test_firmware_boots_the_test_guest_from_an_xvm_disk(xvm, conn):
     c.wait(POWEROFF, timeout=10)
     assert xvm.power(uuid) == "halted"
     xvm.assert_nothing_running()
-
-
-def block_file(xvm, uuid, device):
-    """The image file QEMU runs the guest's `device` on (QMP query-block)."""
-    qmp = os.path.join(xvm.state_dir, "run", "qemu", str(xvm.params(uuid)["domid"]), "qmp.sock")
-    blocks = qmp_query(qmp, "query-block")
-    # qdev is the device's QOM path: /machine/peripheral/ID[/virtio-backend]
-    dev = [b for b in blocks if device in b.get("qdev", "").split("/")]
-    assert len(dev) == 1, f"{device}: {blocks}"
-    name = dev[0]["inserted"]["image"]["filename"]
-    # An image opened with options of its own is named by them: json:{"file": {"filename": ...}}
-    return json.loads(name[5:])["file"]["filename"] if name.startswith("json:") else name
 
 
 def test_live_snapshot_of_a_disk_in_use(xvm, conn, tmp_path):
