@@ -11,7 +11,6 @@ whenever what it sees changes."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -163,11 +162,15 @@ def make_iso(path, label, workdir):
     subprocess.run(["genisoimage", "-quiet", "-V", label, "-o", str(path), str(content)], check=True)
 
 
+def iso_names(conn, sr):
+    """{name_label: VDI} of the iso SR (no SR.scan: the library sees new files itself)."""
+    return {conn.call("VDI.get_name_label", v): v for v in conn.call("SR.get_VDIs", sr)}
+
+
 def iso_vdi(conn, sr, filename):
-    """The iso SR's VDI named after `filename` (no SR.scan: the library sees new files itself)."""
-    found = [v for v in conn.call("SR.get_VDIs", sr) if conn.call("VDI.get_name_label", v) == filename]
-    assert len(found) == 1, f"{filename}: VDIs {found}"
-    return found[0]
+    names = iso_names(conn, sr)
+    assert filename in names, f"no {filename} in the ISO library: {sorted(names)}"
+    return names[filename]
 
 
 def test_cd_insert_eject_and_a_new_iso_in_the_library(xvm, conn, tmp_path):
@@ -199,9 +202,16 @@ def test_cd_insert_eject_and_a_new_iso_in_the_library(xvm, conn, tmp_path):
     conn.call("VBD.eject", drive)
     wait_state(c, CD, {"sr0": "NONE"})
 
-    # A disc copied into the library while the VM runs is there at once.
+    # A disc copied into the library while the VM runs is there at once,
+    # also when the library is read while the copy is under way (the file is
+    # no image yet: its volume descriptor, at 32 KiB, has not come).
     make_iso(tmp_path / "three.iso", "LABEL_THREE", tmp_path)
-    shutil.copy(tmp_path / "three.iso", library / "three.iso")
+    image = (tmp_path / "three.iso").read_bytes()
+    with open(library / "three.iso", "wb") as f:
+        f.write(image[:16 * 1024])
+        f.flush()
+        assert "three.iso" not in iso_names(conn, sr)
+        f.write(image[16 * 1024:])
     conn.call("VBD.insert", drive, iso_vdi(conn, sr, "three.iso"))
     wait_state(c, CD, {"sr0": "LABEL_THREE"})
     shut_down_linux(xvm, "cd", uuid, c)
