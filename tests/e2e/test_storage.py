@@ -78,12 +78,24 @@ def attached(conn, vbd):
     return conn.call("VBD.get_currently_attached", vbd)
 
 
+def qmp_socket(xvm, uuid):
+    return os.path.join(xvm.state_dir, "run", "qemu", str(xvm.params(uuid)["domid"]), "qmp.sock")
+
+
 def block_devices(xvm, uuid):
     """{device id: query-block entry} of the drives QEMU has now (QMP)."""
-    qmp = os.path.join(xvm.state_dir, "run", "qemu", str(xvm.params(uuid)["domid"]), "qmp.sock")
     # qdev is the device's QOM path: /machine/peripheral/ID[/virtio-backend]
-    return {b["qdev"].split("/")[3]: b for b in qmp_query(qmp, "query-block")
+    return {b["qdev"].split("/")[3]: b for b in qmp_query(qmp_socket(xvm, uuid), "query-block")
             if b.get("qdev", "").startswith("/machine/peripheral/")}
+
+
+def write_through_qemu(xvm, uuid, device, byte, length):
+    """Writes `length` bytes of `byte` at the start of the disk in use, the
+    way the guest's own writes go: through the device's block backend in
+    QEMU (HMP qemu-io)."""
+    out = qmp_query(qmp_socket(xvm, uuid), "human-monitor-command",
+                    arguments={"command-line": f'qemu-io -d {device} "write -P {byte} 0 {length}"'})
+    assert "error" not in out.lower(), out     # what it wrote it reports on QEMU's stdout, not here
 
 
 def block_file(xvm, uuid, device):
@@ -108,7 +120,11 @@ def boot(xvm, name, disks, cds=None):
     CD drives if given) and its READY line; returns the console."""
     xvm.ok("vm-start", f"vm={name}")
     c = xvm.console(name)
-    wait_state(c, DISKS, disks, BOOT_TIMEOUT)
+    try:
+        wait_state(c, DISKS, disks, BOOT_TIMEOUT)
+    except pytest.fail.Exception as e:      # what QEMU makes of it, if the guest said nothing
+        uuid = xvm.ok("vm-list", f"name-label={name}", "params=uuid", "--minimal")
+        pytest.fail(f"{e}\nVM {xvm.power(uuid)}, QEMU {qmp_query(qmp_socket(xvm, uuid), 'query-status')}")
     if cds is not None:
         # The AHCI ports are probed asynchronously: sr0 may come after READY.
         wait_state(c, CD, cds, BOOT_TIMEOUT)
@@ -248,16 +264,20 @@ def test_firmware_boots_the_test_guest_from_an_xvm_disk(xvm, conn):
 
 def test_live_snapshot_of_a_disk_in_use(xvm, conn, tmp_path):
     # A disk with known content, at virtio position 6 from boot.
-    pattern = tmp_path / "pattern.raw"
-    pattern.write_bytes(b"".join(i.to_bytes(4, "little") * 128 for i in range(64 * MiB // 512)))
+    pattern = b"".join(i.to_bytes(4, "little") * 128 for i in range(64 * MiB // 512))
+    (tmp_path / "pattern.raw").write_bytes(pattern)
     vdi = new_disk(conn, "data", 64 * MiB)
-    conn.call("VDI.import_from_file", vdi, str(pattern), "raw")
+    conn.call("VDI.import_from_file", vdi, str(tmp_path / "pattern.raw"), "raw")
     uuid = storage_linux(xvm, "snap")
     new_vbd(conn, uuid, vdi, "6")
     c = boot(xvm, "snap", {"vda": sectors(64 * MiB)})
 
+    # Written before the snapshot: in both disks; after it: in the source only.
+    written = 64 * 1024
+    write_through_qemu(xvm, uuid, "disk6/virtio-backend", 0xAA, written)
     before = conn.call("VDI.get_location", vdi)
     snap = conn.call("VDI.snapshot", vdi, {})
+    write_through_qemu(xvm, uuid, "disk6/virtio-backend", 0xBB, written)
     after = conn.call("VDI.get_location", vdi)
     assert after != before, "the source VDI did not move onto a new top image"
     assert conn.call("VDI.get_is_a_snapshot", snap) and conn.call("VDI.get_snapshot_of", snap) == vdi
@@ -278,11 +298,12 @@ def test_live_snapshot_of_a_disk_in_use(xvm, conn, tmp_path):
     c = boot(xvm, "snap", lambda d: sorted(d.values()) == sorted([sectors(96 * MiB), sectors(64 * MiB)]))
     shut_down_linux(xvm, "snap", uuid, c)
 
-    # Neither lost the content below them.
-    for v, size in ((vdi, 96 * MiB), (snap, 64 * MiB)):
+    # Each holds what was written up to its instant, over the imported content.
+    for v, size, byte in ((vdi, 96 * MiB, 0xBB), (snap, 64 * MiB, 0xAA)):
         out = tmp_path / "export.raw"
         conn.call("VDI.export_to_file", v, str(out), "raw")
         data = out.read_bytes()
-        assert len(data) == size
-        assert data[:64 * MiB] == pattern.read_bytes() and data[64 * MiB:] == bytes(size - 64 * MiB)
         out.unlink()
+        assert len(data) == size
+        assert data[:written] == bytes([byte]) * written, f"{v}: {data[:16].hex()}"
+        assert data[written:64 * MiB] == pattern[written:] and data[64 * MiB:] == bytes(size - 64 * MiB)
