@@ -325,12 +325,18 @@ class Xvm:
             pass
 
 
+# The state dirs this session made. Other sessions (other checkouts) may run
+# their own e2e tests at the same time: their VMs are none of ours.
+SESSION_STATE_DIRS = []
+
+
 @pytest.fixture
 def xvm():
     assert XVM, "XVM_CLI must name the built xvm binary (meson test sets it)"
     assert GUEST_ELF and os.path.exists(GUEST_ELF), "XVM_TEST_GUEST_ELF must name the built guest.elf"
     # A short path: QEMU's unix sockets live under it (sun_path is 108 bytes).
     state = tempfile.mkdtemp(prefix="xvm-e2e-", dir="/tmp")
+    SESSION_STATE_DIRS.append(state)
     x = Xvm(state)
     yield x
     for c in x.consoles:
@@ -353,9 +359,9 @@ def xvm():
 
 @pytest.fixture(scope="session", autouse=True)
 def no_leftovers_at_all():
-    """After the session: no process names any e2e state dir."""
+    """After the session: no process names any of its state dirs."""
     yield
-    left = {pid: argv for pid, argv in procs_under("/tmp/xvm-e2e-").items()
+    left = {pid: argv for state in SESSION_STATE_DIRS for pid, argv in procs_under(state).items()
             if os.path.basename(argv[0]).startswith(("qemu-system", "xvm-qemu-monitor"))}
     for pid in left:
         try:
