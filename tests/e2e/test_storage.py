@@ -36,15 +36,26 @@ def state(m):
     return dict(item.split("=", 1) for item in m[1].split())
 
 
-def wait_state(console, pattern, wanted, timeout=60.0):
+def wait_state(xvm, console, pattern, wanted, timeout=60.0):
     """Reads the guest's DISKS or CD lines until one shows `wanted`
-    ({device: str}, or a test of that dict); fails with the transcript when
-    none does in time."""
+    ({device: str}, or a test of that dict); fails with the transcript and
+    what QEMU makes of it when none does in time."""
     deadline = time.monotonic() + timeout
     test = wanted if callable(wanted) else wanted.__eq__
-    while True:
-        if test(state(console.wait(pattern, timeout=max(0.1, deadline - time.monotonic())))):
-            return
+    try:
+        while not test(state(console.wait(pattern, timeout=max(0.1, deadline - time.monotonic())))):
+            pass
+    except pytest.fail.Exception as e:
+        pytest.fail(f"{e}\n{qemu_state(xvm, console.vm)}")
+
+
+def qemu_state(xvm, name):
+    """The VM's power state and its QEMU's run state (QMP), for failure messages."""
+    uuid = xvm.ok("vm-list", f"name-label={name}", "params=uuid", "--minimal")
+    try:
+        return f"VM {xvm.power(uuid)}, QEMU {qmp_query(qmp_socket(xvm, uuid), 'query-status')}"
+    except (OSError, AssertionError) as e:
+        return f"VM {xvm.power(uuid)}, no QEMU to ask: {e!r}"
 
 
 def sectors(size):
@@ -120,14 +131,10 @@ def boot(xvm, name, disks, cds=None):
     CD drives if given) and its READY line; returns the console."""
     xvm.ok("vm-start", f"vm={name}")
     c = xvm.console(name)
-    try:
-        wait_state(c, DISKS, disks, BOOT_TIMEOUT)
-    except pytest.fail.Exception as e:      # what QEMU makes of it, if the guest said nothing
-        uuid = xvm.ok("vm-list", f"name-label={name}", "params=uuid", "--minimal")
-        pytest.fail(f"{e}\nVM {xvm.power(uuid)}, QEMU {qmp_query(qmp_socket(xvm, uuid), 'query-status')}")
+    wait_state(xvm, c, DISKS, disks, BOOT_TIMEOUT)
     if cds is not None:
         # The AHCI ports are probed asynchronously: sr0 may come after READY.
-        wait_state(c, CD, cds, BOOT_TIMEOUT)
+        wait_state(xvm, c, CD, cds, BOOT_TIMEOUT)
     c.wait(LINUX_READY, timeout=BOOT_TIMEOUT)
     return c
 
@@ -148,23 +155,23 @@ def test_hotplug_unplug_and_online_resize_of_a_virtio_disk(xvm, conn):
     vbd = new_vbd(conn, uuid, vdi, "7")
     assert not attached(conn, vbd)
     conn.call("VBD.plug", vbd)
-    wait_state(c, DISKS, {"vda": sectors(64 * MiB)})
+    wait_state(xvm, c, DISKS, {"vda": sectors(64 * MiB)})
     assert attached(conn, vbd) and "disk7" in block_devices(xvm, uuid)
 
     # Position 7 is virtio-blk: QEMU grows the image and the guest hears of it.
     conn.call("VDI.resize", vdi, 128 * MiB)
-    wait_state(c, DISKS, {"vda": sectors(128 * MiB)})
+    wait_state(xvm, c, DISKS, {"vda": sectors(128 * MiB)})
     assert conn.call("VDI.get_virtual_size", vdi) == 128 * MiB
 
     # The guest releases the device; only then is the VBD detached.
     conn.call("VBD.unplug", vbd)
     assert not attached(conn, vbd) and "disk7" not in block_devices(xvm, uuid)
-    wait_state(c, DISKS, {})
+    wait_state(xvm, c, DISKS, {})
     assert xvm.power(uuid) == "running"
 
     # Plugged again, it comes back at its new size.
     conn.call("VBD.plug", vbd)
-    wait_state(c, DISKS, {"vda": sectors(128 * MiB)})
+    wait_state(xvm, c, DISKS, {"vda": sectors(128 * MiB)})
     assert attached(conn, vbd)
     shut_down_linux(xvm, "st", uuid, c)
     assert not attached(conn, vbd)
@@ -206,17 +213,17 @@ def test_cd_insert_eject_and_a_new_iso_in_the_library(xvm, conn, tmp_path):
     assert attached(conn, drive)
 
     conn.call("VBD.insert", drive, one)
-    wait_state(c, CD, {"sr0": "LABEL_ONE"})
+    wait_state(xvm, c, CD, {"sr0": "LABEL_ONE"})
     assert conn.call("VBD.get_VDI", drive) == one and not conn.call("VBD.get_empty", drive)
 
     conn.call("VBD.eject", drive)
-    wait_state(c, CD, {"sr0": "NONE"})
+    wait_state(xvm, c, CD, {"sr0": "NONE"})
     assert conn.call("VBD.get_empty", drive)
 
     conn.call("VBD.insert", drive, two)
-    wait_state(c, CD, {"sr0": "LABEL_TWO"})
+    wait_state(xvm, c, CD, {"sr0": "LABEL_TWO"})
     conn.call("VBD.eject", drive)
-    wait_state(c, CD, {"sr0": "NONE"})
+    wait_state(xvm, c, CD, {"sr0": "NONE"})
 
     # A disc copied into the library while the VM runs is there at once,
     # also when the library is read while the copy is under way (the file is
@@ -229,7 +236,7 @@ def test_cd_insert_eject_and_a_new_iso_in_the_library(xvm, conn, tmp_path):
         assert "three.iso" not in iso_names(conn, sr)
         f.write(image[16 * 1024:])
     conn.call("VBD.insert", drive, iso_vdi(conn, sr, "three.iso"))
-    wait_state(c, CD, {"sr0": "LABEL_THREE"})
+    wait_state(xvm, c, CD, {"sr0": "LABEL_THREE"})
     shut_down_linux(xvm, "cd", uuid, c)
     assert conn.call("VBD.get_VDI", drive) == iso_vdi(conn, sr, "three.iso")
 
@@ -288,7 +295,7 @@ def test_live_snapshot_of_a_disk_in_use(xvm, conn, tmp_path):
 
     # The guest is live on the new top: it sees that one grow, not the snapshot.
     conn.call("VDI.resize", vdi, 96 * MiB)
-    wait_state(c, DISKS, {"vda": sectors(96 * MiB)})
+    wait_state(xvm, c, DISKS, {"vda": sectors(96 * MiB)})
     assert conn.call("VDI.get_virtual_size", snap) == 64 * MiB
     shut_down_linux(xvm, "snap", uuid, c)
 
