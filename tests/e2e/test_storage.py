@@ -53,9 +53,10 @@ def qemu_state(xvm, name):
     """The VM's power state and its QEMU's run state (QMP), for failure messages."""
     uuid = xvm.ok("vm-list", f"name-label={name}", "params=uuid", "--minimal")
     try:
-        return f"VM {xvm.power(uuid)}, QEMU {qmp_query(qmp_socket(xvm, uuid), 'query-status')}"
+        status = qmp_query(qmp_socket(xvm, uuid), "query-status")
     except (OSError, AssertionError) as e:
-        return f"VM {xvm.power(uuid)}, no QEMU to ask: {e!r}"
+        status = f"none to ask: {e!r}"
+    return f"VM {xvm.power(uuid)} as domain {xvm.params(uuid)['domid']}, QEMU {status}"
 
 
 def sectors(size):
@@ -95,9 +96,10 @@ def qmp_socket(xvm, uuid):
 
 def block_devices(xvm, uuid):
     """{device id: query-block entry} of the drives QEMU has now (QMP)."""
-    # qdev is the device's QOM path: /machine/peripheral/ID[/virtio-backend]
-    return {b["qdev"].split("/")[3]: b for b in qmp_query(qmp_socket(xvm, uuid), "query-block")
-            if b.get("qdev", "").startswith("/machine/peripheral/")}
+    # qdev: the device's id (an IDE drive), or the QOM path of the part of
+    # it that has the drive (/machine/peripheral/ID/virtio-backend)
+    return {b["qdev"].split("/")[3] if b["qdev"].startswith("/machine/peripheral/") else b["qdev"]: b
+            for b in qmp_query(qmp_socket(xvm, uuid), "query-block") if b.get("qdev")}
 
 
 def write_through_qemu(xvm, uuid, device, byte, length):
