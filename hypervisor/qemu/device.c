@@ -193,11 +193,54 @@ out:
 	return r;
 }
 
+/* Whether the tray of drive `id` is open now (QMP query-block). */
+static bool tray_open(struct qmp *q, const char *id)
+{
+	struct json_object *blocks = NULL, *v;
+	bool open = false;
+
+	if (qmp_command(q, "query-block", NULL, &blocks) < 0)
+		return false;
+	for (size_t i = 0; i < json_object_array_length(blocks); i++) {
+		struct json_object *b = json_object_array_get_idx(blocks, i);
+		if (json_object_object_get_ex(b, "qdev", &v) && !strcmp(json_object_get_string(v), id))
+			open = json_object_object_get_ex(b, "tray_open", &v) && json_object_get_boolean(v);
+	}
+	json_object_put(blocks);
+	return open;
+}
+
+/*
+ * Opens the tray (forced: a guest may hold it locked), takes the disc out
+ * and puts node in (NULL: none). The guest may close the tray between two
+ * of these commands: Linux does as soon as it opens a drive whose tray is
+ * open (cdrom autoclose), and a guest that polls its drive opens it often.
+ * A step refused on a closed tray is tried again from the start, a few
+ * times; QEMU runs each command whole, so the guest cannot win every time.
+ */
+#define TRAY_ATTEMPTS 5
+
+static int swap_disc(struct qmp *q, const char *id, const char *node)
+{
+	int r = -EIO;
+
+	for (int attempt = 0; attempt < TRAY_ATTEMPTS && r < 0; attempt++) {
+		if (attempt && tray_open(q, id))
+			break;                      /* refused for another reason than the guest's close */
+		r = qmp_commandf(q, NULL, "blockdev-open-tray", "{\"id\": \"%s\", \"force\": true}", id);
+		if (r == 0)
+			r = qmp_commandf(q, NULL, "blockdev-remove-medium", "{\"id\": \"%s\"}", id);
+		if (r == 0 && node)
+			r = qmp_commandf(q, NULL, "blockdev-insert-medium", "{\"id\": \"%s\", \"node-name\": \"%s\"}",
+					 id, node);
+	}
+	return r;
+}
+
 /*
  * The new disc's nodes are added first, so that a disc QEMU cannot open
  * (a missing file, an unreachable NFS server) leaves the old one in place;
- * then the tray opens (forced: a guest may hold it locked), the old disc
- * goes, the new one goes in, and the tray closes.
+ * then the old disc goes, the new one goes in, and the tray closes.
  */
 static int change_disc(struct qdom *d, struct qmp *q, int i, const struct xvm_hc_disk_config *disc)
 {
@@ -209,16 +252,13 @@ static int change_disc(struct qdom *d, struct qmp *q, int i, const struct xvm_hc
 	if (*disc->path && (r = qemu_nodes_add(q, disc, next, false)) < 0)
 		return r;
 	snprintf(id, sizeof id, "disk%u", pos);
-	r = qmp_commandf(q, NULL, "blockdev-open-tray", "{\"id\": \"%s\", \"force\": true}", id);
-	if (r == 0)
-		r = qmp_commandf(q, NULL, "blockdev-remove-medium", "{\"id\": \"%s\"}", id);
-	if (r == 0 && *disc->path) {
-		r = qmp_commandf(q, NULL, "blockdev-insert-medium", "{\"id\": \"%s\", \"node-name\": \"%s\"}", id,
-				 qemu_node_name(node, "drv", pos, next));
-		/* The old disc goes back in: nothing changed. */
-		if (r < 0 && *old->path)
-			qmp_commandf(q, NULL, "blockdev-insert-medium", "{\"id\": \"%s\", \"node-name\": \"%s\"}", id,
-				     qemu_node_name(node, "drv", pos, top));
+	r = swap_disc(q, id, *disc->path ? qemu_node_name(node, "drv", pos, next) : NULL);
+	/* The old disc goes back in: nothing changed. */
+	if (r < 0 && *old->path) {
+		char why[XVM_HC_ERROR_MAX];
+		snprintf(why, sizeof why, "%s", xvm_hv_last_error(NULL));
+		swap_disc(q, id, qemu_node_name(node, "drv", pos, top));
+		xvm_hv_set_error("%s", why);
 	}
 	qmp_commandf(q, NULL, "blockdev-close-tray", "{\"id\": \"%s\"}", id);
 	if (r < 0) {

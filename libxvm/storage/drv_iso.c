@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The iso SR: a directory of CD images (device_config:location), each a
- * read-only VDI named by its volume label. Images come and go by
- * themselves (a user copies one in): the directory's change time is the
- * SR's stamp, so the engine rescans it before storage is read, and a new
- * image shows in cd-list without an sr-scan or a restart.
+ * read-only VDI named after its file. Images come and go by
+ * themselves (a user copies one in): the directory's change time and the
+ * images' sizes are the SR's stamp, so the engine rescans it before storage
+ * is read, and a new image shows in cd-list without an sr-scan or a restart.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +82,34 @@ static int iso_scan(struct sr_handle *sr, struct sr_volume **ret, size_t *count)
 	return 0;
 }
 
+/*
+ * The directory's mtime changes when an image comes or goes, not while one
+ * is being copied in; a scan during the copy does not offer it (its volume
+ * descriptor is not there yet), so the images' total size is in the stamp
+ * too: the copy's end changes it.
+ */
 static int iso_stamp(struct sr_handle *sr, char *buf, size_t size)
 {
+	struct imagedir *d = sr->priv;
 	struct stat st;
+	char **names;
+	size_t n, images = 0;
+	uint64_t bytes = 0;
 	if (stat(sr->root, &st) < 0)
 		return -errno;
-	snprintf(buf, size, "%lld.%09ld", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	int r = d->ops->list(d->ctx, &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct imagedir_stat is;
+		if (iso_name(names[i]) && d->ops->stat(d->ctx, names[i], &is) == 0) {
+			images++;
+			bytes += is.size;
+		}
+		free(names[i]);
+	}
+	free(names);
+	snprintf(buf, size, "%lld.%09ld %zu %" PRIu64, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, images, bytes);
 	return 0;
 }
 

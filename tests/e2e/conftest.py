@@ -394,8 +394,9 @@ def no_leftovers_at_all():
     assert not left, f"processes left behind by the e2e session: {left}"
 
 
-def qmp_query(sock_path, command, timeout=5.0):
-    """One QMP command on a fresh connection to a QMP socket: its "return"."""
+def qmp_query(sock_path, command, timeout=5.0, arguments=None):
+    """One QMP command (with its arguments, if any) on a fresh connection to
+    a QMP socket: its "return"."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect(sock_path)
@@ -410,7 +411,7 @@ def qmp_query(sock_path, command, timeout=5.0):
         f.write(b'{"execute": "qmp_capabilities"}\n')
         f.flush()
         reply()
-        f.write(json.dumps({"execute": command}).encode() + b"\n")
+        f.write(json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})}).encode() + b"\n")
         f.flush()
         msg = reply()
         assert "return" in msg, msg

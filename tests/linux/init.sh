@@ -9,6 +9,17 @@
 #   XVM-LINUX ERROR <why>
 #       something this script needs is missing; it powers off too.
 #
+# With xvm.watch=storage on the kernel command line it also reports the
+# guest's drives: their state first, before READY, then a line whenever one
+# changes (polled every 0.3 s), until the power button:
+#
+#   XVM-LINUX DISKS vda=<sectors> vdb=<sectors> ...
+#       every block device but ram*, loop* and the CD drives, with its size
+#       in 512-byte sectors (/sys/block/NAME/size);
+#   XVM-LINUX CD sr0=<volume id> ...
+#       every CD drive with the ISO 9660 volume id of its disc, or NONE when
+#       it is empty (an empty list: no CD drive).
+#
 # PID 1 must never exit (the kernel would panic), so every path ends in poweroff.
 
 fail() {
@@ -48,6 +59,52 @@ done
 # Open the device BEFORE saying READY: evdev queues events only for open
 # readers, so a press that comes right after the READY line is not lost.
 exec 3< "$event" || fail "open $event"
+
+# " vda=N vdb=M": the disks, in name order.
+disks() {
+  list=""
+  for dev in /sys/block/*; do
+    case ${dev##*/} in ram* | loop* | sr* | "*") continue ;; esac
+    read -r size < "$dev/size" || size=?
+    list="$list ${dev##*/}=$size"
+  done
+  echo "$list"
+}
+
+# " sr0=LABEL": each CD drive's disc by its volume id, 32 space-padded bytes
+# at offset 40 of the primary volume descriptor (sector 16 of 2048 bytes).
+# Opening the drive makes the kernel ask it about a media change, so a new
+# disc is read afresh; opening an empty drive fails.
+cds() {
+  list=""
+  for dev in /sys/block/sr*; do
+    [ -e "$dev" ] || continue
+    label=$(dd if="/dev/${dev##*/}" bs=1 skip=32808 count=32 2>/dev/null)
+    label=${label%"${label##*[! ]}"}
+    list="$list ${dev##*/}=${label:-NONE}"
+  done
+  echo "$list"
+}
+
+# Prints the state lines that changed since the last report ($seen_disks,
+# $seen_cds).
+report_storage() {
+  now_disks=$(disks)
+  now_cds=$(cds)
+  [ "$now_disks" = "$seen_disks" ] || echo "XVM-LINUX DISKS$now_disks"
+  [ "$now_cds" = "$seen_cds" ] || echo "XVM-LINUX CD$now_cds"
+  seen_disks=$now_disks
+  seen_cds=$now_cds
+}
+
+# The first report before READY, then a poll loop beside the power-button read.
+case " $(cat /proc/cmdline) " in
+*" xvm.watch=storage "*)
+  seen_disks=- seen_cds=-
+  report_storage
+  while :; do sleep 0.3; report_storage; done &
+  ;;
+esac
 
 cpus=$(grep -c '^processor' /proc/cpuinfo)     # one entry per online CPU
 mem=$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
