@@ -17,6 +17,12 @@
 static const char *const vbd_fields[] = { "VM", "VDI", "userdevice", "type", "mode", "bootable", "empty",
 					  "currently_attached", NULL };
 
+static int by_position(const void *a, const void *b)
+{
+	const struct xvm_hc_disk_config *x = a, *y = b;
+	return (x->position > y->position) - (x->position < y->position);
+}
+
 int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_hc_domain_config *cfg)
 {
 	bool own = !store_in_transaction(e->store);
@@ -45,6 +51,10 @@ int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_
 	}
 	if (own)
 		store_rollback(e->store);
+	/* By position, as the guest numbers them: the second virtio disk is vdb
+	 * whatever order the VBDs were made in. */
+	if (r == 0)
+		qsort(cfg->disks, cfg->ndisks, sizeof(cfg->disks[0]), by_position);
 	return r;
 }
 
