@@ -10,7 +10,7 @@
 #include "objects/object_methods.h"
 #include "objects/registry.h"
 
-static const struct method *const tables[] = { vm_methods, storage_methods, token_methods };
+static const struct method *const tables[] = { vm_methods, storage_methods, token_methods, ova_methods };
 
 static const struct method *find_method(const char *name)
 {
