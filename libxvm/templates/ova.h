@@ -12,6 +12,9 @@
 
 struct engine;
 
+/* VIF other_config key: the OVF network of a VIF imported onto no network of this host. */
+#define OVA_NETWORK_KEY "ovf_network"
+
 /* options (borrowed, may be NULL): compress=true for gzip-compressed disks. */
 int vm_export_to_file(struct engine *e, const char *vm, const char *filename, struct json_object *options);
 /* sr: where the disks go (NULL or OpaqueRef:NULL: the pool's default SR);

@@ -100,7 +100,7 @@ static int add_vbd(struct engine *e, const char *vbd, struct ovf_vm *ovf, struct
 
 static int add_vif(struct engine *e, const char *vif, struct ovf_vm *ovf)
 {
-	static const char *const fields[] = { "network", "MAC", "device", NULL };
+	static const char *const fields[] = { "network", "MAC", "device", "other_config", NULL };
 	static const char *const net_fields[] = { "name_label", NULL };
 	struct json_object *v, *n = NULL;
 	int r = rec_read_fields(e, &class_vif, vif, fields, &v);
@@ -114,7 +114,11 @@ static int add_vif(struct engine *e, const char *vif, struct ovf_vm *ovf)
 	struct ovf_nic *g = realloc(ovf->nics, (ovf->nnics + 1) * sizeof(*g));
 	if (g) {
 		ovf->nics = g;
-		g[ovf->nnics++] = (struct ovf_nic){ .network = strdup(n ? rec_str(n, "name_label") : ""),
+		struct json_object *oc, *named = NULL;
+		if (json_object_object_get_ex(v, "other_config", &oc))
+			json_object_object_get_ex(oc, OVA_NETWORK_KEY, &named);
+		const char *net = n ? rec_str(n, "name_label") : named ? json_object_get_string(named) : "";
+		g[ovf->nnics++] = (struct ovf_nic){ .network = strdup(net),
 						    .mac = strdup(rec_str(v, "MAC")),
 						    .position = position_of(v, "device") };
 	}
@@ -124,6 +128,27 @@ static int add_vif(struct engine *e, const char *vif, struct ovf_vm *ovf)
 	return r;
 }
 
+/* For sorting VBD references by their userdevice: reads the store (inside describe's transaction). */
+static _Thread_local struct engine *sort_engine;
+
+static int userdevice_of(const char *vbd)
+{
+	static const char *const fields[] = { "userdevice", NULL };
+	struct json_object *b;
+	if (rec_read_fields(sort_engine, &class_vbd, vbd, fields, &b) < 0)
+		return 0;
+	int p = position_of(b, "userdevice");
+	json_object_put(b);
+	return p;
+}
+
+static int by_userdevice(const void *a, const void *b)
+{
+	int pa = userdevice_of(json_object_get_string(*(struct json_object *const *)a));
+	int pb = userdevice_of(json_object_get_string(*(struct json_object *const *)b));
+	return (pa > pb) - (pa < pb);
+}
+
 /* The descriptor's content from the records, and the disks' VDIs in its order. */
 static int describe(struct engine *e, const char *ref, struct ovf_vm *ovf, struct json_object *vdis)
 {
@@ -131,6 +156,7 @@ static int describe(struct engine *e, const char *ref, struct ovf_vm *ovf, struc
 	if (r < 0)
 		return r;
 	struct json_object *rec = NULL, *list;
+	sort_engine = e;
 	if ((r = rec_read(e, &class_vm, ref, &rec)) == 0) {
 		ovf->name = strdup(rec_str(rec, "name_label"));
 		ovf->description = strdup(rec_str(rec, "name_description"));
@@ -140,9 +166,12 @@ static int describe(struct engine *e, const char *ref, struct ovf_vm *ovf, struc
 		if (!ovf->name || !ovf->description)
 			r = error_oom();
 	}
-	if (r == 0 && json_object_object_get_ex(rec, "VBDs", &list))
+	if (r == 0 && json_object_object_get_ex(rec, "VBDs", &list)) {
+		/* By position: disk N of the descriptor is the VM's Nth. */
+		json_object_array_sort(list, by_userdevice);
 		for (size_t i = 0; r == 0 && i < json_object_array_length(list); i++)
 			r = add_vbd(e, json_object_get_string(json_object_array_get_idx(list, i)), ovf, vdis);
+	}
 	if (r == 0 && json_object_object_get_ex(rec, "VIFs", &list))
 		for (size_t i = 0; r == 0 && i < json_object_array_length(list); i++)
 			r = add_vif(e, json_object_get_string(json_object_array_get_idx(list, i)), ovf);

@@ -286,7 +286,9 @@ static int next_member(int fd, const char *path, const char *dir, struct ova_mem
 	if (got < 0)
 		return ERR2(XVM_ERR_IMPORT_ERROR, path, "cannot read", "cannot read %s: %s", path, strerror(errno));
 	if (got < BLOCK)
-		return bad_tar(path, *n ? "the archive is truncated: it has no end marker" : "the file is empty");
+		return bad_tar(path, *n ? "the archive is truncated: it has no end marker"
+				      : got ? "it is no tar archive: it is shorter than a header"
+					    : "the file is empty");
 	static const unsigned char zero[BLOCK];
 	if (memcmp(h, zero, BLOCK) == 0) {
 		*done = true;
