@@ -75,6 +75,12 @@ int vdi_clone(struct engine *e, const char *vdi, bool snapshot, char **ret_ref);
 int vdi_copy(struct engine *e, const char *vdi, const char *sr, char **ret_ref);
 int vdi_import(struct engine *e, const char *vdi, const char *filename, const char *format);
 int vdi_export(struct engine *e, const char *vdi, const char *filename, const char *format);
+struct qemu_img_progress;
+/* The same, reporting how far the copy is (progress may be NULL). */
+int vdi_import_progress(struct engine *e, const char *vdi, const char *filename, const char *format,
+			const struct qemu_img_progress *progress);
+int vdi_export_progress(struct engine *e, const char *vdi, const char *filename, const char *format,
+			const struct qemu_img_progress *progress);
 
 /* --- VBD (vbd_ops.c) ------------------------------------------------------------ */
 

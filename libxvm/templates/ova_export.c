@@ -212,7 +212,11 @@ static int write_disks(struct engine *e, struct vm_op *op, const char *dir, cons
 			free(vmdk);
 			return error_oom();
 		}
-		r = vdi_export(e, json_object_get_string(json_object_array_get_idx(vdis, i)), vmdk, "vmdk");
+		/* Converting is most of the work; writing the archive the rest. */
+		struct ova_progress p;
+		ova_progress_init(&p, &op->mark, 0.8 * (double)done / (double)total,
+				  0.8 * (double)ovf->disks[i].capacity / (double)total);
+		r = vdi_export_progress(e, json_object_get_string(json_object_array_get_idx(vdis, i)), vmdk, "vmdk", &p.q);
 		if (r == 0 && compress && (r = ova_gzip(vmdk, gz)) == 0)
 			unlink(vmdk);
 		char *path = compress ? gz : vmdk;
@@ -224,8 +228,6 @@ static int write_disks(struct engine *e, struct vm_op *op, const char *dir, cons
 		ovf->disks[i].file_size = r == 0 ? (uint64_t)st.st_size : 0;
 		ovf->disks[i].gzip = compress;
 		done += ovf->disks[i].capacity;
-		/* Converting is most of the work; writing the archive the rest. */
-		inflight_set_progress(&op->mark, 0.8 * (double)done / (double)total);
 	}
 	return r;
 }

@@ -129,3 +129,14 @@ int ova_read_small(const char *path, size_t max, char **ret, size_t *len)
 	*len = (size_t)st.st_size;
 	return 0;
 }
+
+static void on_progress(double fraction, void *data)
+{
+	const struct ova_progress *p = data;
+	inflight_set_progress(p->mark, p->base + p->span * fraction);
+}
+
+void ova_progress_init(struct ova_progress *p, const struct inflight *mark, double base, double span)
+{
+	*p = (struct ova_progress){ { on_progress, p }, mark, base, span };
+}

@@ -262,7 +262,7 @@ static void set_position(struct json_object *rec, const char *key, int position)
 	json_object_object_add(rec, key, json_object_new_string(position >= 0 ? s : "autodetect"));
 }
 
-static int make_disk(struct import *im, const char *sr, const struct ovf_disk *d)
+static int make_disk(struct import *im, const char *sr, const struct ovf_disk *d, const struct qemu_img_progress *progress)
 {
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "SR", json_object_new_string(sr));
@@ -286,7 +286,7 @@ static int make_disk(struct import *im, const char *sr, const struct ovf_disk *d
 	/* Now the VM's: uninstalling the VM deletes it. */
 	char *vdi = im->loose_vdi;
 	im->loose_vdi = NULL;
-	r = vdi_import(im->e, vdi, d->file, "vmdk");
+	r = vdi_import_progress(im->e, vdi, d->file, "vmdk", progress);
 	free(vdi);
 	return r;
 }
@@ -411,9 +411,11 @@ static int build(struct import *im, const char *sr, bool preserve)
 		total += im->ovf.disks[i].capacity;
 	r = make_vm(im);
 	for (size_t i = 0; r == 0 && i < im->ovf.ndisks; i++) {
-		r = make_disk(im, sr, &im->ovf.disks[i]);
+		struct ova_progress p;
+		ova_progress_init(&p, &im->mark, (double)done / (double)total,
+				  (double)im->ovf.disks[i].capacity / (double)total);
+		r = make_disk(im, sr, &im->ovf.disks[i], &p.q);
 		done += im->ovf.disks[i].capacity;
-		inflight_set_progress(&im->mark, (double)done / (double)total);
 	}
 	for (size_t i = 0; r == 0 && i < im->ovf.ncds; i++)
 		r = make_cd(im, &im->ovf.cds[i]);

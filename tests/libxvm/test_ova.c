@@ -488,3 +488,32 @@ Test(ova, the_task_shows_the_progress)
 	cr_assert_gt(last, first, "the progress stayed at %f", first);
 	cr_assert_eq(export_progress(), -1, "the task outlived the export");
 }
+
+Test(ova, the_progress_follows_qemu_img_within_a_disk)
+{
+	/* A qemu-img whose convert says it is half done, then waits: the task says so too. */
+	char wrapper[4300], ova[4300];
+	snprintf(wrapper, sizeof(wrapper), "%s/half-qemu-img", dir);
+	snprintf(ova, sizeof(ova), "%s/vm1.ova", dir);
+	t_write_file(wrapper, "#!/bin/sh\ncase \"$1\" in convert) printf '    (50.00/100%%)\\r'; sleep 1;; esac\n"
+			      "exec qemu-img \"$@\"\n");
+	chmod(wrapper, 0755);
+	setenv("XVM_QEMU_IMG", wrapper, 1);
+	char *d = st_vdi(conn, local_sr, "d", 8 * MiB, NULL);
+	add_vbd(vm, d, "Disk", "0");
+	free(d);
+	struct bg_export b = { ova, 1 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, bg_export, &b), 0);
+	bool half = false;
+	for (int i = 0; i < 100 && !half; i++) {
+		double p = export_progress();
+		/* half of the disk's 80% share */
+		half = p > 0.35 && p < 0.45;
+		usleep(20000);
+	}
+	pthread_join(t, NULL);
+	unsetenv("XVM_QEMU_IMG");
+	cr_assert_eq(b.r, 0, "%s", t_errmsg());
+	cr_assert(half, "the task never showed the half-done copy");
+}
