@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/async.h"
 #include "core/error_internal.h"
 #include "core/log.h"
 #include "hypercall.h"
@@ -76,6 +77,8 @@ int engine_open(const char *backend, const char *state_dir, struct engine **ret)
 	e->oplock_fd = -1;
 	pthread_mutex_init(&e->sync_lock, NULL);
 	pthread_mutex_init(&e->oplock_spare_lock, NULL);
+	pthread_mutex_init(&e->async_lock, NULL);
+	pthread_cond_init(&e->async_done, NULL);
 	e->shutdown_timeout_s = shutdown_timeout_from_env();
 	int r;
 	e->state_dir = strdup(state_dir);
@@ -126,6 +129,7 @@ void engine_close(struct engine *e)
 {
 	if (!e)
 		return;
+	async_wait_all(e);
 	store_close(e->store);
 	xvm_hv_close(e->hv);
 	if (e->oplock_fd >= 0)
@@ -134,6 +138,8 @@ void engine_close(struct engine *e)
 		close(e->oplock_spare[i]);
 	pthread_mutex_destroy(&e->oplock_spare_lock);
 	pthread_mutex_destroy(&e->sync_lock);
+	pthread_mutex_destroy(&e->async_lock);
+	pthread_cond_destroy(&e->async_done);
 	free(e->state_dir);
 	free(e->run_dir);
 	free(e);

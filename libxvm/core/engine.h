@@ -31,6 +31,9 @@ struct engine {
 	uint64_t event_seq;         /* hypervisor events handled up to here */
 	unsigned shutdown_timeout_s;/* default wait for a clean shutdown */
 	bool backend_has_no_consoles; /* learnt from the first console asked for */
+	pthread_mutex_t async_lock; /* async calls running (core/async.c): closing waits for them */
+	pthread_cond_t async_done;
+	unsigned async_running;
 };
 
 /* backend: "sim" or "qemu". Sets the error on failure. */

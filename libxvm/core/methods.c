@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/async.h"
 #include "core/error_internal.h"
 #include "core/util.h"
 #include "objects/object_methods.h"
@@ -41,7 +42,9 @@ int methods_dispatch(struct engine *e, const char *name, struct json_object *arg
 		args = empty = json_object_new_array();
 	int r;
 	const struct method *m = find_method(name);
-	if (m) {
+	if (strncmp(name, "Async.", 6) == 0) {
+		r = async_start(e, name + 6, args, result);
+	} else if (m) {
 		r = nargs == m->nargs ? m->fn(e, args, result) : methods_count_mismatch(name, m->nargs, nargs);
 	} else {
 		const char *dot = strchr(name, '.');

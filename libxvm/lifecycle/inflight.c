@@ -33,8 +33,16 @@ static int lock_slot(int fd, uint64_t offset, short type, int cmd)
 int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls, const char *ref,
 		   const char *op, struct inflight *ret)
 {
+	char task[XVM_REF_BUFLEN];
+	ref_generate(task);
+	return inflight_begin_as(e, lock, cls, ref, op, task, ret);
+}
+
+int inflight_begin_as(struct engine *e, const struct oplock *lock, const char *cls, const char *ref,
+		      const char *op, const char *task_ref, struct inflight *ret)
+{
 	char now[XVM_DATETIME_BUFLEN], line[SLOT_SIZE] = { 0 };
-	ref_generate(ret->task_ref);
+	snprintf(ret->task_ref, sizeof(ret->task_ref), "%s", task_ref);
 	datetime_format(time(NULL), now);
 	int n = snprintf(line, sizeof(line),
 			 "{\"class\":\"%s\",\"object\":\"%s\",\"op\":\"%s\",\"task\":\"%s\",\"created\":\"%s\",\"pid\":%d}",
@@ -58,13 +66,27 @@ int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls,
 		    "%d operations are in flight on this host already", MAX_SLOTS);
 }
 
+static _Thread_local const struct inflight *mirror_of_thread;
+
+void inflight_mirror_progress(const struct inflight *mirror)
+{
+	mirror_of_thread = mirror;
+}
+
+static void write_progress(const struct inflight *op, const char *s)
+{
+	/* A reader sees the old figure or the new one: a failed write only delays it. */
+	ssize_t w = pwrite(op->fd, s, PROGRESS_LEN, (off_t)(op->offset + PROGRESS_AT));
+	(void)w;
+}
+
 void inflight_set_progress(const struct inflight *op, double progress)
 {
 	char s[PROGRESS_LEN] = { 0 };
 	snprintf(s, sizeof(s), "%.4f", progress < 0 ? 0 : progress > 1 ? 1 : progress);
-	/* A reader sees the old figure or the new one: a failed write only delays it. */
-	ssize_t w = pwrite(op->fd, s, sizeof(s), (off_t)(op->offset + PROGRESS_AT));
-	(void)w;
+	write_progress(op, s);
+	if (mirror_of_thread && mirror_of_thread != op)
+		write_progress(mirror_of_thread, s);
 }
 
 void inflight_end(struct inflight *op)

@@ -33,8 +33,13 @@ struct inflight {
 /* Records the operation; `lock` is the caller's lock on the object. */
 int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls, const char *ref,
 		   const char *op, struct inflight *ret);
-/* How far the operation is, 0..1: shows as its task's progress. */
+/* inflight_begin with the task reference given (an async call's). */
+int inflight_begin_as(struct engine *e, const struct oplock *lock, const char *cls, const char *ref,
+		      const char *op, const char *task_ref, struct inflight *ret);
+/* How far the operation is, 0..1: shows as its task's progress, and as that
+ * of the calling thread's `mirror` operation (an async call's; NULL: none). */
 void inflight_set_progress(const struct inflight *op, double progress);
+void inflight_mirror_progress(const struct inflight *mirror);
 /* Clears the slot; its lock goes with the object lock. */
 void inflight_end(struct inflight *op);
 

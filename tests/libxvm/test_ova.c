@@ -517,3 +517,96 @@ Test(ova, the_progress_follows_qemu_img_within_a_disk)
 	cr_assert_eq(b.r, 0, "%s", t_errmsg());
 	cr_assert(half, "the task never showed the half-done copy");
 }
+
+static struct json_object *task_field(const char *task, const char *field)
+{
+	char method[64];
+	snprintf(method, sizeof(method), "task.get_%s", field);
+	struct json_object *args = json_object_new_array(), *res = NULL;
+	json_object_array_add(args, json_object_new_string(task));
+	int r = xvm_call(conn, method, args, &res);
+	json_object_put(args);
+	cr_assert_eq(r, 0, "%s: %s: %s", method, t_errname(), t_errmsg());
+	return res;
+}
+
+/* Polls the task until it is no longer pending; the highest progress seen while it was. */
+static double wait_task(const char *task)
+{
+	double seen = -1;
+	for (int i = 0; i < 500; i++) {
+		struct json_object *st = task_field(task, "status"), *p = task_field(task, "progress");
+		bool pending = strcmp(json_object_get_string(st), "pending") == 0;
+		if (pending && json_object_get_double(p) > seen)
+			seen = json_object_get_double(p);
+		json_object_put(st);
+		json_object_put(p);
+		if (!pending)
+			return seen;
+		usleep(20000);
+	}
+	cr_assert_fail("task %s still pending", task);
+	return seen;
+}
+
+Test(ova, async_export_and_import_report_through_their_task)
+{
+	char wrapper[4300], ova[4300];
+	snprintf(wrapper, sizeof(wrapper), "%s/half-qemu-img", dir);
+	snprintf(ova, sizeof(ova), "%s/vm1.ova", dir);
+	t_write_file(wrapper, "#!/bin/sh\ncase \"$1\" in convert) printf '    (50.00/100%%)\\r'; sleep 1;; esac\n"
+			      "exec qemu-img \"$@\"\n");
+	chmod(wrapper, 0755);
+	setenv("XVM_QEMU_IMG", wrapper, 1);
+	char *d = st_vdi(conn, local_sr, "d", 8 * MiB, NULL);
+	add_vbd(vm, d, "Disk", "0");
+	free(d);
+	struct json_object *args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(vm));
+	json_object_array_add(args, json_object_new_string(ova));
+	json_object_array_add(args, json_object_new_object());
+	char *task = call_ref("Async.VM.export_to_file", args);
+	double seen = wait_task(task);
+	cr_assert_gt(seen, 0.3, "the pending task showed progress %f", seen);
+	struct json_object *v = task_field(task, "status");
+	cr_assert_str_eq(json_object_get_string(v), "success");
+	json_object_put(v);
+	v = task_field(task, "progress");
+	cr_assert_eq(json_object_get_double(v), 1.0);
+	json_object_put(v);
+	v = task_field(task, "name_label");
+	cr_assert_str_eq(json_object_get_string(v), "Async.VM.export_to_file");
+	json_object_put(v);
+	cr_assert_eq(st_count(dir, "vm1.ova", ""), 1);
+	free(task);
+	/* The import's result is the list of new VMs. */
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(ova));
+	json_object_array_add(args, json_object_new_string("OpaqueRef:NULL"));
+	json_object_array_add(args, json_object_new_object());
+	task = call_ref("Async.VM.import_from_file", args);
+	wait_task(task);
+	unsetenv("XVM_QEMU_IMG");
+	v = task_field(task, "result");
+	struct json_object *vms = json_tokener_parse(json_object_get_string(v));
+	cr_assert_eq(t_len(vms), 1);
+	cr_assert_str_eq(t_gets(conn, "VM", t_first(vms), "name_label"), "vm1");
+	json_object_put(vms);
+	json_object_put(v);
+	free(task);
+	/* A failure: the task says why. */
+	T_OK(xvm_vm_start(conn, vm, 0));
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string(vm));
+	json_object_array_add(args, json_object_new_string(ova));
+	json_object_array_add(args, json_object_new_object());
+	task = call_ref("Async.VM.export_to_file", args);
+	wait_task(task);
+	v = task_field(task, "status");
+	cr_assert_str_eq(json_object_get_string(v), "failure");
+	json_object_put(v);
+	v = task_field(task, "error_info");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "VM_BAD_POWER_STATE");
+	json_object_put(v);
+	free(task);
+}
