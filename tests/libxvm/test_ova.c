@@ -489,12 +489,13 @@ Test(ova, the_task_shows_the_progress)
 	cr_assert_eq(export_progress(), -1, "the task outlived the export");
 }
 
-Test(ova, the_progress_follows_qemu_img_within_a_disk)
+/* vm1 with an 8 MiB disk, and a qemu-img whose convert says it is half done,
+ * then waits; ova gets <dir>/vm1.ova. */
+static void half_done_setup(char *ova, size_t size)
 {
-	/* A qemu-img whose convert says it is half done, then waits: the task says so too. */
-	char wrapper[4300], ova[4300];
+	char wrapper[4300];
 	snprintf(wrapper, sizeof(wrapper), "%s/half-qemu-img", dir);
-	snprintf(ova, sizeof(ova), "%s/vm1.ova", dir);
+	snprintf(ova, size, "%s/vm1.ova", dir);
 	t_write_file(wrapper, "#!/bin/sh\ncase \"$1\" in convert) printf '    (50.00/100%%)\\r'; sleep 1;; esac\n"
 			      "exec qemu-img \"$@\"\n");
 	chmod(wrapper, 0755);
@@ -502,6 +503,13 @@ Test(ova, the_progress_follows_qemu_img_within_a_disk)
 	char *d = st_vdi(conn, local_sr, "d", 8 * MiB, NULL);
 	add_vbd(vm, d, "Disk", "0");
 	free(d);
+}
+
+Test(ova, the_progress_follows_qemu_img_within_a_disk)
+{
+	/* The task says what qemu-img says. */
+	char ova[4300];
+	half_done_setup(ova, sizeof(ova));
 	struct bg_export b = { ova, 1 };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, bg_export, &b), 0);
@@ -551,16 +559,8 @@ static double wait_task(const char *task)
 
 Test(ova, async_export_and_import_report_through_their_task)
 {
-	char wrapper[4300], ova[4300];
-	snprintf(wrapper, sizeof(wrapper), "%s/half-qemu-img", dir);
-	snprintf(ova, sizeof(ova), "%s/vm1.ova", dir);
-	t_write_file(wrapper, "#!/bin/sh\ncase \"$1\" in convert) printf '    (50.00/100%%)\\r'; sleep 1;; esac\n"
-			      "exec qemu-img \"$@\"\n");
-	chmod(wrapper, 0755);
-	setenv("XVM_QEMU_IMG", wrapper, 1);
-	char *d = st_vdi(conn, local_sr, "d", 8 * MiB, NULL);
-	add_vbd(vm, d, "Disk", "0");
-	free(d);
+	char ova[4300];
+	half_done_setup(ova, sizeof(ova));
 	struct json_object *args = json_object_new_array();
 	json_object_array_add(args, json_object_new_string(vm));
 	json_object_array_add(args, json_object_new_string(ova));
