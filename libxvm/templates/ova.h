@@ -21,5 +21,9 @@ int vm_export_to_file(struct engine *e, const char *vm, const char *filename, st
  * options: preserve=true keeps the MAC addresses. *vms: the new VMs' references. */
 int vm_import_from_file(struct engine *e, const char *filename, const char *sr, struct json_object *options,
 			struct json_object **vms);
+struct field_def;
+/* The VM fields xvm's section of the descriptor carries: the stored read-write
+ * ones but references (hosts, SRs: another pool's). */
+bool ova_is_xvm_field(const struct field_def *f);
 /* options[key] is true (a boolean or "true"); false when absent. INVALID_VALUE for anything else. */
 int ova_option_bool(struct json_object *options, const char *key, bool *ret);

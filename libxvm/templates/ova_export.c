@@ -41,14 +41,17 @@ int ova_option_bool(struct json_object *options, const char *key, bool *ret)
 	return ERR2(XVM_ERR_INVALID_VALUE, key, s, "option %s must be true or false, not '%s'", key, s);
 }
 
-/* The VM's stored configuration fields other tools have no place for: every
- * read-write field but references (hosts, SRs: another pool's). */
+bool ova_is_xvm_field(const struct field_def *f)
+{
+	return f->info.qualifier == XVM_QUAL_RW && f->info.type != XVM_TYPE_REF && field_is_stored(f);
+}
+
+/* The VM's configuration, for xvm's section. */
 static struct json_object *xvm_fields(struct json_object *rec)
 {
 	struct json_object *out = json_object_new_object(), *v;
 	for (const struct field_def *f = class_vm.fields; f->info.name; f++)
-		if (f->info.qualifier == XVM_QUAL_RW && f->info.type != XVM_TYPE_REF &&
-		    !(f->flags & (FIELD_REVERSE | FIELD_COMPUTED)) && json_object_object_get_ex(rec, f->info.name, &v))
+		if (ova_is_xvm_field(f) && json_object_object_get_ex(rec, f->info.name, &v))
 			json_object_object_add(out, f->info.name, json_object_get(v));
 	return out;
 }

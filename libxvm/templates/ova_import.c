@@ -90,7 +90,7 @@ static int open_package(struct import *im)
 	if (!(im->dir = strdup(im->staging)) || asprintf(&im->descriptor, "%s/%s", im->dir, im->members[0].name) < 0)
 		return error_oom();
 	for (size_t i = 1; i < im->nmembers; i++)
-		if (ends_with(im->members[i].name, ".mf") &&
+		if (!im->manifest && ends_with(im->members[i].name, ".mf") &&
 		    asprintf(&im->manifest, "%s/%s", im->dir, im->members[i].name) < 0)
 			return error_oom();
 	return 0;
@@ -122,7 +122,7 @@ static int check_manifest(struct import *im)
 {
 	if (!im->manifest)
 		return 0;
-	char *text;
+	char *text = NULL;
 	size_t len;
 	int r = ova_read_small(im->manifest, DESCRIPTOR_MAX, &text, &len);
 	for (char *line = text, *next; r == 0 && line && *line; line = next) {
@@ -140,8 +140,7 @@ static int check_manifest(struct import *im)
 			r = bad(im, why);
 		}
 	}
-	if (r == 0 || text)
-		free(text);
+	free(text);
 	return r;
 }
 
@@ -206,20 +205,32 @@ static int default_sr(struct engine *e, char **ret)
 	return r;
 }
 
-/* The VM record: the descriptor's name, vCPUs and memory; xvm's own fields when it has them. */
-static struct json_object *vm_fields(const struct ovf_vm *ovf)
+/* xvm's own fields, each of its field's type: IMPORT_ERROR naming the one that is not. */
+static int add_xvm_fields(struct import *im, struct json_object *vm)
 {
-	struct json_object *vm = json_object_new_object(), *v;
+	struct json_object *v, *ok;
+	for (const struct field_def *f = class_vm.fields; f->info.name; f++) {
+		if (!ova_is_xvm_field(f) || !json_object_object_get_ex(im->ovf.xvm, f->info.name, &v))
+			continue;
+		if (field_coerce(&class_vm, f, v, &ok) < 0) {
+			char why[200];
+			snprintf(why, sizeof(why), "xvm's VMSection gives %s a value of the wrong type", f->info.name);
+			return bad(im, why);
+		}
+		json_object_object_add(vm, f->info.name, ok);
+	}
+	return 0;
+}
+
+/* The VM record: the descriptor's name, vCPUs and memory; xvm's own fields when it has them. */
+static int vm_fields(struct import *im, struct json_object *vm)
+{
+	const struct ovf_vm *ovf = &im->ovf;
 	json_object_object_add(vm, "HVM_boot_policy", json_object_new_string("BIOS order"));
 	struct json_object *boot = json_object_new_object();
 	json_object_object_add(boot, "order", json_object_new_string("cd"));
 	json_object_object_add(vm, "HVM_boot_params", boot);
-	if (ovf->xvm)
-		for (const struct field_def *f = class_vm.fields; f->info.name; f++)
-			if (f->info.qualifier == XVM_QUAL_RW && f->info.type != XVM_TYPE_REF &&
-			    !(f->flags & (FIELD_REVERSE | FIELD_COMPUTED)) &&
-			    json_object_object_get_ex(ovf->xvm, f->info.name, &v))
-				json_object_object_add(vm, f->info.name, json_object_get(v));
+	int r = ovf->xvm ? add_xvm_fields(im, vm) : 0;
 	json_object_object_add(vm, "name_label", json_object_new_string(ovf->name));
 	json_object_object_add(vm, "name_description", json_object_new_string(ovf->description));
 	if (!ovf->xvm) {
@@ -230,7 +241,7 @@ static struct json_object *vm_fields(const struct ovf_vm *ovf)
 		json_object_object_add(vm, "VCPUs_max", json_object_new_int64(ovf->vcpus));
 		json_object_object_add(vm, "VCPUs_at_startup", json_object_new_int64(ovf->vcpus));
 	}
-	return vm;
+	return r;
 }
 
 static int make_vm(struct import *im)
@@ -243,10 +254,11 @@ static int make_vm(struct import *im)
 	char mref[XVM_REF_BUFLEN], now[XVM_DATETIME_BUFLEN];
 	ref_generate(mref);
 	datetime_format(time(NULL), now);
-	struct json_object *metrics = json_object_new_object(), *vm = vm_fields(&im->ovf);
+	struct json_object *metrics = json_object_new_object(), *vm = json_object_new_object();
 	json_object_object_add(metrics, "install_time", json_object_new_string(now));
 	json_object_object_add(vm, "metrics", json_object_new_string(mref));
-	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_insert(e, &class_vm, ref, vm)) < 0 ||
+	if ((r = vm_fields(im, vm)) < 0 || (r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 ||
+	    (r = rec_insert(e, &class_vm, ref, vm)) < 0 ||
 	    (r = class_vm.check ? class_vm.check(e, ref, vm) : 0) < 0 || (r = store_commit(e->store)) < 0)
 		store_rollback(e->store);
 	json_object_put(metrics);

@@ -386,6 +386,9 @@ Test(ova, bad_packages_leave_nothing)
 	import_fails(bad, "truncated");
 	ST_SH("cd '%s/x' && tar --format=ustar -cf '%s' vm1-disk1.vmdk vm1.ovf", dir, bad);
 	import_fails(bad, "the first member of the archive is not an .ovf descriptor");
+	ST_SH("cd '%s/x' && sed -i 's/\"VCPUs_max\":2/\"VCPUs_max\":\"many\"/' vm1.ovf && "
+	      "tar --format=ustar -cf '%s' vm1.ovf vm1-disk1.vmdk vm1-disk2.vmdk", dir, bad);
+	import_fails(bad, "xvm's VMSection gives VCPUs_max a value of the wrong type");
 	t_write_file(bad, "not a tar at all, just words, more than a few of them, ..............................");
 	import_fails(bad, "no tar archive");
 	free(bad);
