@@ -23,11 +23,39 @@
 
 struct progress_bar {
 	xvm_conn *conn;
+	const char *vm;          /* the VM exported: its operation's task; NULL: by name */
 	const char *task_name;   /* "VM.export", "VM.import" */
 	const char *title;
 	atomic_bool stop;
 	bool drawn;
 };
+
+/* The progress of the VM's export, or -1. */
+static double vm_op_progress(xvm_conn *conn, const char *vm, const char *op)
+{
+	struct json_object *ops = NULL, *args = json_object_new_array(), *p = NULL;
+	json_object_array_add(args, json_object_new_string(vm));
+	int r = xvm_call(conn, "VM.get_current_operations", args, &ops);
+	json_object_put(args);
+	double out = -1;
+	if (r < 0 || !json_object_is_type(ops, json_type_object)) {
+		json_object_put(ops);
+		return -1;
+	}
+	json_object_object_foreach(ops, task, name) {
+		if (strcmp(json_object_get_string(name), op) != 0)
+			continue;
+		args = json_object_new_array();
+		json_object_array_add(args, json_object_new_string(task));
+		if (xvm_call(conn, "task.get_progress", args, &p) == 0)
+			out = json_object_get_double(p);
+		json_object_put(args);
+		json_object_put(p);
+		break;
+	}
+	json_object_put(ops);
+	return out;
+}
 
 /* The progress of the pending task of that name (the first one), or -1. */
 static double task_progress(xvm_conn *conn, const char *name)
@@ -66,7 +94,7 @@ static void *bar_thread(void *data)
 	struct progress_bar *b = data;
 	const struct timespec tick = { 0, 250 * 1000 * 1000 };
 	while (!atomic_load(&b->stop)) {
-		double p = task_progress(b->conn, b->task_name);
+		double p = b->vm ? vm_op_progress(b->conn, b->vm, "export") : task_progress(b->conn, b->task_name);
 		if (p >= 0)
 			draw(b, p);
 		nanosleep(&tick, NULL);
@@ -75,10 +103,10 @@ static void *bar_thread(void *data)
 }
 
 /* method(args) with a progress bar; prints the error, if any. *result may be NULL. */
-static int call_with_bar(struct cli_ctx *ctx, const char *method, const char *task_name, const char *title,
-			 struct json_object *args, struct json_object **result)
+static int call_with_bar(struct cli_ctx *ctx, const char *method, const char *vm, const char *task_name,
+			 const char *title, struct json_object *args, struct json_object **result)
 {
-	struct progress_bar b = { .conn = ctx->conn, .task_name = task_name, .title = title };
+	struct progress_bar b = { .conn = ctx->conn, .vm = vm, .task_name = task_name, .title = title };
 	pthread_t t;
 	atomic_init(&b.stop, false);
 	bool bar = isatty(STDERR_FILENO) && pthread_create(&t, NULL, bar_thread, &b) == 0;
@@ -124,7 +152,7 @@ static int export_ref(struct cli_ctx *ctx, const char *ref)
 	json_object_array_add(args, json_object_new_string(ref));
 	json_object_array_add(args, json_object_new_string(cli_param_text(ctx, "filename", "")));
 	json_object_array_add(args, options);
-	return call_with_bar(ctx, "VM.export_to_file", "VM.export", "Exporting", args, NULL);
+	return call_with_bar(ctx, "VM.export_to_file", ref, NULL, "Exporting", args, NULL);
 }
 
 int cli_run_vm_export(struct cli_ctx *ctx)
@@ -166,7 +194,7 @@ int cli_run_vm_import(struct cli_ctx *ctx)
 	json_object_array_add(args, json_object_new_string(sr ? sr : "OpaqueRef:NULL"));
 	json_object_array_add(args, options);
 	free(sr);
-	if ((r = call_with_bar(ctx, "VM.import_from_file", "VM.import", "Importing", args, &vms)))
+	if ((r = call_with_bar(ctx, "VM.import_from_file", NULL, "VM.import", "Importing", args, &vms)))
 		return r;
 	for (size_t i = 0; r == CLI_EXIT_OK && i < json_object_array_length(vms); i++)
 		r = cli_print_uuid_of(ctx, "VM", json_object_get_string(json_object_array_get_idx(vms, i)));
