@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES="
   build-essential meson ninja-build pkg-config
-  libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev
+  libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev libxml2-dev zlib1g-dev
   python3-dev python3-pytest
   libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev libnfs-dev libext2fs-dev
   qemu-system-x86 qemu-utils qemu-block-extra ovmf

@@ -65,6 +65,17 @@ const struct cli_command cli_commands[] = {
 	  "Destroy the selected VM(s) and the disks they own, shutting them down hard if needed. "
 	  "Asks first when run from a terminal, unless --force.",
 	  NULL, cli_run_vm_uninstall, NULL },
+	{ "vm-export", "VM", P("filename"), P("vm", "uuid", "compress"), CLI_CMD_SELECT | CLI_CMD_FILTERS, NULL, NULL,
+	  "Write the halted VM (or snapshot) to an OVA file: OVF descriptor, VMDK disks, SHA256 manifest; "
+	  "compress=true gzips the disks.",
+	  cli_check_export, cli_run_vm_export, NULL },
+	{ "template-export", "VM", P("template-uuid", "filename"), P("compress"), 0, NULL, NULL,
+	  "Write the template to an OVA file, as vm-export does.",
+	  cli_check_export, cli_run_template_export, NULL },
+	{ "vm-import", "VM", P("filename"), P("sr-uuid", "preserve"), 0, NULL, NULL,
+	  "Make a VM from an OVA, or an OVF with its files beside it, its disks in sr-uuid (the default SR "
+	  "otherwise); preserve=true keeps the MAC addresses. Prints the new VM's UUID.",
+	  cli_check_import, cli_run_vm_import, NULL },
 	LIST_COMMAND("vm-list", "VM", "uuid,name-label,power-state", NOT_TEMPLATES, "the VMs (not templates)"),
 	{ "vm-start", "VM", NONE, P("vm", "uuid", "paused"), SELECT_FLAGS | CLI_CMD_FORCE, NULL, NOT_TEMPLATES,
 	  "Start the selected VM(s); paused=true leaves them Paused; --force skips soft checks.",

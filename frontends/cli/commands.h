@@ -139,6 +139,11 @@ int cli_check_vm_vcpu_hotplug(struct cli_ctx *ctx);
 int cli_check_vm_memory_target(struct cli_ctx *ctx);
 int cli_run_console(struct cli_ctx *ctx);
 
+int cli_check_export(struct cli_ctx *ctx);
+int cli_run_vm_export(struct cli_ctx *ctx);
+int cli_run_template_export(struct cli_ctx *ctx);
+int cli_check_import(struct cli_ctx *ctx);
+int cli_run_vm_import(struct cli_ctx *ctx);
 int cli_run_token_create(struct cli_ctx *ctx);
 int cli_run_token_list(struct cli_ctx *ctx);
 int cli_run_token_destroy(struct cli_ctx *ctx);

@@ -92,10 +92,43 @@ static int task_cancelled(struct engine *e, const char *task)
 	return task_finish(e, task, "cancelled", NULL, &err);
 }
 
+/* The call this runner thread is making, for async_report_progress. */
+static _Thread_local struct {
+	struct engine *e;
+	const char *task;
+	double reported;
+	struct timespec at;
+} current;
+
+void async_report_progress(double progress)
+{
+	if (!current.task)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double since = (double)(now.tv_sec - current.at.tv_sec) + (now.tv_nsec - current.at.tv_nsec) / 1e9;
+	/* A store write (and an event) per percent at most, and not more than 5 a second. */
+	if (progress - current.reported < 0.01 || since < 0.2)
+		return;
+	struct json_object *ch = json_object_new_object();
+	json_object_object_add(ch, "progress", json_object_new_double(progress));
+	if (task_update(current.e, current.task, ch) == 0) {
+		current.reported = progress;
+		current.at = now;
+	}
+	json_object_put(ch);
+	error_clear();
+}
+
 static void run(struct engine *e, struct job *j)
 {
 	struct json_object *out = NULL;
+	current.e = e;
+	current.task = j->task;
+	current.reported = 0;
+	clock_gettime(CLOCK_MONOTONIC, &current.at);
 	int r = methods_call(e, j->method, j->args, &out);
+	current.task = NULL;
 	/* The outcome's error is this thread's; copy it before writing. */
 	const struct xvm_error *le = r < 0 ? xvm_last_error() : NULL;
 	struct xvm_error err = { 0 };

@@ -23,4 +23,8 @@ int async_start(struct engine *e, const char *name, struct json_object *args, st
 /* Waits for the running calls, drops the queued ones (their tasks are cancelled). */
 void async_stop(struct engine *e);
 
+/* The Async call the calling thread runs, if any, is `progress` (0..1) done:
+ * its stored task says so (a write now and then, not at every call). */
+void async_report_progress(double progress);
+
 /* task.cancel and task.destroy are in methods.h's task_methods. */

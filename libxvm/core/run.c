@@ -110,7 +110,13 @@ static void finish(struct child *c, bool timed_out, struct run_result *ret)
 		ret->err[n - 1] = 0;
 }
 
-int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, struct run_result *ret)
+struct watcher {
+	void (*fn)(const char *out, void *data);
+	void *data;
+};
+
+static int run_watched(size_t n, const char *const *const *argvs, unsigned timeout_s, const struct watcher *w,
+		       struct run_result *ret)
 {
 	struct child *c = calloc(n ? n : 1, sizeof(*c));
 	struct pollfd *p = calloc(2 * n + 1, sizeof(*p));
@@ -148,8 +154,11 @@ int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, str
 			break;
 		for (size_t k = 0; k < started; k++)
 			for (int i = 0; i < 2; i++)
-				if (c[k].sinks[i].fd >= 0 && (p[2 * k + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				if (c[k].sinks[i].fd >= 0 && (p[2 * k + i].revents & (POLLIN | POLLHUP | POLLERR))) {
 					drain(&c[k].sinks[i]);
+					if (w && k == 0 && i == 0 && c[k].sinks[i].buf)
+						w->fn(c[k].sinks[i].buf, w->data);
+				}
 	}
 	for (size_t k = 0; k < started; k++) {
 		struct run_result res;
@@ -162,6 +171,19 @@ int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, str
 	free(c);
 	free(p);
 	return r;
+}
+
+int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, struct run_result *ret)
+{
+	return run_watched(n, argvs, timeout_s, NULL, ret);
+}
+
+int run_tool_watched(const char *const *argv, unsigned timeout_s, void (*watch)(const char *out, void *data),
+		     void *data, struct run_result *ret)
+{
+	const char *const *argvs[] = { argv };
+	const struct watcher w = { watch, data };
+	return run_watched(1, argvs, timeout_s, &w, ret);
 }
 
 int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret)

@@ -26,4 +26,8 @@ int run_tool(const char *const *argv, unsigned timeout_s, struct run_result *ret
  * all; ret[k] is argvs[k]'s. A tool that cannot start fails the call, and
  * the others are killed. */
 int run_tools(size_t n, const char *const *const *argvs, unsigned timeout_s, struct run_result *ret);
+/* run_tool, calling watch with the stdout read so far (NUL-terminated) each
+ * time more comes: a tool's progress report. */
+int run_tool_watched(const char *const *argv, unsigned timeout_s, void (*watch)(const char *out, void *data),
+		     void *data, struct run_result *ret);
 void run_result_free(struct run_result *r);

@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/async.h"
 #include "core/error_internal.h"
 #include "lifecycle/oplock.h"
 
 #define SLOT_BASE (1ull << 41)
 #define SLOT_SIZE 256
 #define MAX_SLOTS 4096 /* operations in flight at once on one host */
+#define PROGRESS_AT 240 /* the description ends before; "0.1234" from here */
+#define PROGRESS_LEN (SLOT_SIZE - PROGRESS_AT)
 
 static int lock_slot(int fd, uint64_t offset, short type, int cmd)
 {
@@ -37,7 +40,7 @@ int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls,
 	int n = snprintf(line, sizeof(line),
 			 "{\"class\":\"%s\",\"object\":\"%s\",\"op\":\"%s\",\"task\":\"%s\",\"created\":\"%s\",\"pid\":%d}",
 			 cls, ref, op, ret->task_ref, now, (int)getpid());
-	if (n < 0 || n >= SLOT_SIZE)
+	if (n < 0 || n >= PROGRESS_AT)
 		return ERR0(XVM_ERR_INTERNAL_ERROR, "operation record too long for %s", ref);
 	for (uint64_t i = 0; i < MAX_SLOTS; i++) {
 		uint64_t offset = SLOT_BASE + i * SLOT_SIZE;
@@ -54,6 +57,22 @@ int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls,
 	}
 	return ERR2(XVM_ERR_OTHER_OPERATION_IN_PROGRESS, cls, ref,
 		    "%d operations are in flight on this host already", MAX_SLOTS);
+}
+
+static void write_progress(const struct inflight *op, const char *s)
+{
+	/* A reader sees the old figure or the new one: a failed write only delays it. */
+	ssize_t w = pwrite(op->fd, s, PROGRESS_LEN, (off_t)(op->offset + PROGRESS_AT));
+	(void)w;
+}
+
+void inflight_set_progress(const struct inflight *op, double progress)
+{
+	char s[PROGRESS_LEN] = { 0 };
+	snprintf(s, sizeof(s), "%.4f", progress < 0 ? 0 : progress > 1 ? 1 : progress);
+	write_progress(op, s);
+	/* An Async call's stored task shows the progress of what it runs. */
+	async_report_progress(progress);
 }
 
 void inflight_end(struct inflight *op)
@@ -83,6 +102,10 @@ static int for_each_slot(struct engine *e, int (*fn)(struct engine *e, uint64_t 
 			continue;
 		slot[SLOT_SIZE] = 0;
 		struct json_object *m = json_tokener_parse(slot);
+		char *end;
+		double progress = strtod(slot + PROGRESS_AT, &end);
+		if (m && end != slot + PROGRESS_AT && json_object_is_type(m, json_type_object))
+			json_object_object_add(m, "progress", json_object_new_double(progress));
 		int stop = 0;
 		if (m && json_object_is_type(m, json_type_object))
 			stop = fn(e, offset, lock_slot(e->oplock_fd, offset, F_WRLCK, F_OFD_GETLK), m, data);
@@ -140,6 +163,8 @@ static struct json_object *task_record(struct engine *e, struct json_object *mar
 		json_object_object_add(t, "created", json_object_get(v));
 	if (json_object_object_get_ex(marker, "pid", &v))
 		json_object_object_add(t, "owner_pid", json_object_get(v));
+	if (json_object_object_get_ex(marker, "progress", &v))
+		json_object_object_add(t, "progress", json_object_get(v));
 	return t;
 }
 

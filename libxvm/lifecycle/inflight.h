@@ -9,6 +9,8 @@
  * and writes a one-line JSON description into it. A slot whose lock is free
  * is empty, whatever it contains: a process that dies mid-operation frees
  * its slot with its locks. No file is created or removed per operation.
+ * The slot's last bytes hold the operation's progress, apart from the
+ * description so that updating it rewrites nothing else.
  *
  * They show as XenAPI's current_operations and as pending tasks.
  */
@@ -31,6 +33,9 @@ struct inflight {
 /* Records the operation; `lock` is the caller's lock on the object. */
 int inflight_begin(struct engine *e, const struct oplock *lock, const char *cls, const char *ref,
 		   const char *op, struct inflight *ret);
+/* How far the operation is, 0..1: shows as its task's progress, and as that
+ * of the Async call the calling thread runs, if any. */
+void inflight_set_progress(const struct inflight *op, double progress);
 /* Clears the slot; its lock goes with the object lock. */
 void inflight_end(struct inflight *op);
 

@@ -118,7 +118,8 @@ static int do_get_field(struct engine *e, const struct class_def *c, struct json
 	const char *ref;
 	struct json_object *rec;
 	int r = arg_string(args, 0, "self", &ref);
-	if (r == 0 && field_is_stored(f) && !c->compute_refreshes_stored) {
+	/* Virtual objects (tasks in flight) have no row to read a field from. */
+	if (r == 0 && field_is_stored(f) && !c->compute_refreshes_stored && !c->virtual_records) {
 		const char *const fields[] = { f->info.name, NULL };
 		r = rec_read_fields(e, c, ref, fields, &rec);
 	} else if (r == 0) {

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,23 @@ static void make_argv(const char **argv, const char *const *args)
 	argv[n] = NULL;
 }
 
-int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
+/* The last "(12.34/100%)" of the output so far. */
+static void watch_progress(const char *out, void *data)
+{
+	const struct qemu_img_progress *p = data;
+	const char *last = strrchr(out, '(');
+	double pct;
+	if (last && sscanf(last, "(%lf/100%%)", &pct) == 1)
+		p->fn(pct / 100, p->data);
+}
+
+static int run_qemu_img(const char *what, unsigned timeout_s, char **out, const char *const *args,
+			const struct qemu_img_progress *p)
 {
 	const char *argv[QEMU_IMG_MAX_ARGS + 2];
 	make_argv(argv, args);
 	struct run_result res;
-	int r = run_tool(argv, timeout_s, &res);
+	int r = p ? run_tool_watched(argv, timeout_s, watch_progress, (void *)p, &res) : run_tool(argv, timeout_s, &res);
 	if (r < 0)
 		return ERR2(XVM_ERR_SR_BACKEND_FAILURE, what, strerror(-r), "%s: cannot run %s: %s", what, argv[0],
 			    strerror(-r));
@@ -36,6 +48,17 @@ int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *
 	r = sr_tool_result(what, "qemu-img", &res, out);
 	run_result_free(&res);
 	return r;
+}
+
+int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args)
+{
+	return run_qemu_img(what, timeout_s, out, args, NULL);
+}
+
+int qemu_img_run_progress(const char *what, unsigned timeout_s, const char *const *args,
+			  const struct qemu_img_progress *p)
+{
+	return run_qemu_img(what, timeout_s, NULL, args, p);
 }
 
 int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2)

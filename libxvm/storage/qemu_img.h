@@ -19,6 +19,14 @@ struct json_object;
  * SR_BACKEND_FAILURE [what, qemu-img's message]. *out: stdout (free()), may be NULL. */
 int qemu_img_run(const char *what, unsigned timeout_s, char **out, ...) __attribute__((sentinel));
 int qemu_img_runv(const char *what, unsigned timeout_s, char **out, const char *const *args);
+/* How far a copy is: fn(fraction 0..1, data), from what `qemu-img convert -p` prints. */
+struct qemu_img_progress {
+	void (*fn)(double fraction, void *data);
+	void *data;
+};
+/* qemu_img_runv of a `convert` whose args hold -p, reporting to p. */
+int qemu_img_run_progress(const char *what, unsigned timeout_s, const char *const *args,
+			  const struct qemu_img_progress *p);
 /* Two independent runs at once: one operation's latency is the slower's, not the sum. */
 int qemu_img_run_both(const char *what, unsigned timeout_s, const char *const *args1, const char *const *args2);
 

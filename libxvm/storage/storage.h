@@ -78,6 +78,12 @@ int vdi_export(struct engine *e, const char *vdi, const char *filename, const ch
 /* A new VDI (VDI.create's record; virtual_size defaults to the image's) holding the image's content. */
 int vdi_create_from_image(struct engine *e, struct json_object *record, const char *filename, const char *format,
 			  char **ret_ref);
+struct qemu_img_progress;
+/* The same, reporting how far the copy is (progress may be NULL). */
+int vdi_import_progress(struct engine *e, const char *vdi, const char *filename, const char *format,
+			const struct qemu_img_progress *progress);
+int vdi_export_progress(struct engine *e, const char *vdi, const char *filename, const char *format,
+			const struct qemu_img_progress *progress);
 
 /* --- VBD (vbd_ops.c) ------------------------------------------------------------ */
 

@@ -491,12 +491,12 @@ static bool direct_io_works(const char *path)
 
 /* qemu-img convert from one image into an existing one of at least its size. */
 static int convert_into(const char *what, const char *src, const char *src_format, const char *dst,
-			const char *dst_format)
+			const char *dst_format, const struct qemu_img_progress *progress)
 {
 	/* -n: the target exists (its SR made it); -W: out of order writes, faster.
 	 * -S 0 for a raw disk: its zeros are written, not punched out of the
-	 * room it reserved. */
-	const char *args[16] = { "convert", "-q", "-n", "-W", "-f", src_format, "-O", dst_format };
+	 * room it reserved. -p: the caller follows the copy. */
+	const char *args[16] = { "convert", progress ? "-p" : "-q", "-n", "-W", "-f", src_format, "-O", dst_format };
 	size_t n = 8;
 	if (strcmp(dst_format, "raw") == 0) {
 		args[n++] = "-S";
@@ -511,7 +511,8 @@ static int convert_into(const char *what, const char *src, const char *src_forma
 	args[n++] = src;
 	args[n++] = dst;
 	args[n] = NULL;
-	return qemu_img_runv(what, QEMU_IMG_COPY, NULL, args);
+	return progress ? qemu_img_run_progress(what, QEMU_IMG_COPY, args, progress)
+			: qemu_img_runv(what, QEMU_IMG_COPY, NULL, args);
 }
 
 int vdi_copy(struct engine *e, const char *ref, const char *sr_ref, char **ret_ref)
@@ -589,6 +590,12 @@ static int readable_image(const char *filename, const char *qformat, const char 
 
 int vdi_import(struct engine *e, const char *ref, const char *filename, const char *format)
 {
+	return vdi_import_progress(e, ref, filename, format, NULL);
+}
+
+int vdi_import_progress(struct engine *e, const char *ref, const char *filename, const char *format,
+			const struct qemu_img_progress *progress)
+{
 	const char *qformat = qemu_img_format(format);
 	if (!qformat)
 		return unknown_format(format);
@@ -612,7 +619,7 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 	uint64_t used = (uint64_t)rec_int(op.rec, "physical_utilisation");
 	if ((r = op.sr.drv->vdi_path(&op.sr, rec_str(op.rec, "location"), dst, dst_format)) == 0 &&
 	    (r = check_room(&op.sr, import_room(dst_format, actual, used))) == 0)
-		r = convert_into("import the image", filename, qformat, dst, dst_format);
+		r = convert_into("import the image", filename, qformat, dst, dst_format, progress);
 	if (r == 0) {
 		struct json_object *ch = json_object_new_object();
 		add_usage(&op, ch);
@@ -624,6 +631,12 @@ int vdi_import(struct engine *e, const char *ref, const char *filename, const ch
 }
 
 int vdi_export(struct engine *e, const char *ref, const char *filename, const char *format)
+{
+	return vdi_export_progress(e, ref, filename, format, NULL);
+}
+
+int vdi_export_progress(struct engine *e, const char *ref, const char *filename, const char *format,
+			const struct qemu_img_progress *progress)
 {
 	const char *qformat = qemu_img_format(format);
 	if (!qformat)
@@ -640,12 +653,17 @@ int vdi_export(struct engine *e, const char *ref, const char *filename, const ch
 		return vdi_op_fail(&op, error_oom());
 	const char *options = strcmp(qformat, "vpc") == 0 ? "subformat=dynamic"
 			      : strcmp(qformat, "vmdk") == 0 ? "subformat=streamOptimized" : NULL;
-	if (options)
-		r = qemu_img_run("export the disk", QEMU_IMG_COPY, NULL, "convert", "-q", "-f", src_format, "-O",
-				 qformat, "-o", options, src, tmp, (char *)NULL);
-	else
-		r = qemu_img_run("export the disk", QEMU_IMG_COPY, NULL, "convert", "-q", "-f", src_format, "-O",
-				 qformat, src, tmp, (char *)NULL);
+	const char *args[16] = { "convert", progress ? "-p" : "-q", "-f", src_format, "-O", qformat };
+	size_t n = 6;
+	if (options) {
+		args[n++] = "-o";
+		args[n++] = options;
+	}
+	args[n++] = src;
+	args[n++] = tmp;
+	args[n] = NULL;
+	r = progress ? qemu_img_run_progress("export the disk", QEMU_IMG_COPY, args, progress)
+		     : qemu_img_runv("export the disk", QEMU_IMG_COPY, NULL, args);
 	if (r == 0 && rename(tmp, filename) < 0)
 		r = ERR2(XVM_ERR_SR_BACKEND_FAILURE, "export the disk", filename, "cannot write %s: %s", filename,
 			 strerror(errno));
