@@ -7,6 +7,7 @@
 #include "lifecycle/vm_install.h"
 #include "lifecycle/vm_live.h"
 #include "lifecycle/vm_power.h"
+#include "lifecycle/vm_snapshot.h"
 
 typedef int (*vm_fn)(struct engine *e, const char *ref);
 
@@ -60,19 +61,50 @@ static int m_resume(struct engine *e, struct json_object *args, struct json_obje
 	return start_like(e, args, result, vm_resume);
 }
 
+/* VM.X(vm, new_name) -> VM (and VM.install(template, new_name)) */
+static int copy_like(struct engine *e, struct json_object *args, struct json_object **result, const char *what,
+		     int (*fn)(struct engine *, const char *, const char *, char **))
+{
+	const char *ref, *name;
+	int r;
+	if ((r = arg_string(args, 0, what, &ref)) < 0 || (r = arg_string(args, 1, "new_name", &name)) < 0)
+		return r;
+	char *new_ref;
+	if ((r = fn(e, ref, name, &new_ref)) < 0)
+		return r;
+	*result = json_object_new_string(new_ref);
+	free(new_ref);
+	return 0;
+}
+
 static int m_install(struct engine *e, struct json_object *args, struct json_object **result)
 {
-	const char *template_name, *name;
-	int r;
-	if ((r = arg_string(args, 0, "template", &template_name)) < 0 ||
-	    (r = arg_string(args, 1, "new_name", &name)) < 0)
+	return copy_like(e, args, result, "template", vm_install);
+}
+
+static int m_snapshot(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return copy_like(e, args, result, "vm", vm_snapshot);
+}
+
+static int m_checkpoint(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return copy_like(e, args, result, "vm", vm_checkpoint);
+}
+
+static int m_export_to_template(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return copy_like(e, args, result, "snapshot", vm_snapshot_export_to_template);
+}
+
+static int m_revert(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *ref;
+	int r = arg_string(args, 0, "snapshot", &ref);
+	if (r < 0)
 		return r;
-	char *ref;
-	if ((r = vm_install(e, template_name, name, &ref)) < 0)
-		return r;
-	*result = json_object_new_string(ref);
-	free(ref);
-	return 0;
+	*result = NULL;
+	return vm_revert(e, ref);
 }
 
 static int m_simulate_guest_action(struct engine *e, struct json_object *args, struct json_object **result)
@@ -124,6 +156,12 @@ const struct method vm_methods[] = {
 	{ "VM.destroy", m_destroy, 1, "Deletes a Halted VM's record, keeping its disks (vm)" },
 	{ "VM.install", m_install, 2, "xvm: a new VM from a template (template, new_name) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },
+	{ "VM.snapshot", m_snapshot, 2, "Snapshots the VM's disks, copy-on-write (vm, new_name) -> VM" },
+	{ "VM.checkpoint", m_checkpoint, 2,
+	  "Snapshots a Running VM's disks and memory; it runs on (vm, new_name) -> VM" },
+	{ "VM.revert", m_revert, 1, "Takes the VM back to the snapshot: disks, configuration, memory (snapshot)" },
+	{ "VM.snapshot_export_to_template", m_export_to_template, 2,
+	  "xvm: a template copied, copy-on-write, from the snapshot (snapshot, new_name) -> VM" },
 	{ "VM.simulate_guest_action", m_simulate_guest_action, 2,
 	  "xvm, for tests: the guest powers off, reboots or crashes on its own (vm, action)" },
 	{ NULL },
