@@ -155,19 +155,27 @@ int vm_devices_record(struct engine *e, const struct vm_devices *d, const char *
 	return r < 0 ? r : record_copies(e, &class_vif, d->vifs, dst, keep_attached);
 }
 
-int vm_is_snapshot(struct engine *e, const char *ref)
+/* Whether the VM is a snapshot (1) or not (0), and its name (free()). */
+static int snapshot_and_name(struct engine *e, const char *ref, char **name)
 {
-	static const char *const fields[] = { "is_a_snapshot", NULL };
+	static const char *const fields[] = { "is_a_snapshot", "name_label", NULL };
 	struct json_object *rec;
 	int r = store_begin_read(e->store);
 	if (r < 0)
 		return r;
 	if ((r = rec_read_fields(e, &class_vm, ref, fields, &rec)) == 0) {
 		r = rec_bool(rec, "is_a_snapshot");
+		if (name && !(*name = strdup(rec_str(rec, "name_label"))))
+			r = error_oom();
 		json_object_put(rec);
 	}
 	store_rollback(e->store);
 	return r;
+}
+
+int vm_is_snapshot(struct engine *e, const char *ref)
+{
+	return snapshot_and_name(e, ref, NULL);
 }
 
 static int check_name(const char *new_name)
@@ -312,13 +320,14 @@ int vm_checkpoint(struct engine *e, const char *vm, const char *new_name, char *
 	return take(e, vm, new_name, true, ret_ref);
 }
 
-/* Begins an operation on a snapshot; OPERATION_NOT_ALLOWED for any other VM. */
 int vm_snapshot_op_begin(struct engine *e, const char *snapshot, const char *name, struct vm_op *op)
 {
-	int r = vm_is_snapshot(e, snapshot);
+	char *label = NULL;
+	int r = snapshot_and_name(e, snapshot, &label);
 	if (r == 0)
-		return ERR2(XVM_ERR_OPERATION_NOT_ALLOWED, snapshot, name, "%s is not a snapshot: it cannot %s",
-			    snapshot, name);
+		r = ERR2(XVM_ERR_OPERATION_NOT_ALLOWED, snapshot, name, "VM %s is not a snapshot: it cannot %s", label,
+			 name);
+	free(label);
 	return r < 0 ? r : vm_op_begin(e, snapshot, name, VM_OP_ALLOW_TEMPLATE | VM_OP_ANY_STATE, op);
 }
 
