@@ -50,6 +50,10 @@ static void start_with_memory(void)
 
 static void check_is_snapshot_of(const char *snap, const char *of, const char *power)
 {
+	struct json_object *ops = t_get(conn, "VM", snap, "allowed_operations");
+	cr_assert(t_has(ops, "revert") && t_has(ops, "destroy"), "%s", json_object_to_json_string(ops));
+	cr_assert_not(t_has(ops, "start") || t_has(ops, "resume"), "a snapshot runs");
+	json_object_put(ops);
 	cr_assert(t_getb(conn, "VM", snap, "is_a_snapshot"));
 	cr_assert(t_getb(conn, "VM", snap, "is_a_template"), "xapi's snapshots are templates");
 	cr_assert_str_eq(t_gets(conn, "VM", snap, "snapshot_of"), of);
