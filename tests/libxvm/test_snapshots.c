@@ -286,3 +286,46 @@ Test(snapshot, refusals_change_nothing)
 	free(vdi);
 	free(snap);
 }
+
+/* A checkpoint whose save fails leaves no snapshot, no disk, no image, and the guest running. */
+Test(snapshot, failed_checkpoint_leaves_nothing)
+{
+	char *vdi = vm_with_disk(), *ret = NULL;
+	T_OK(xvm_vm_start(conn, vm, 0));
+	struct json_object *vms = t_all_refs(conn, "VM"), *vdis = t_all_refs(conn, "VDI");
+	xvm_conn *c = st_faulty("domain_save");
+	T_ERR(xvm_vm_checkpoint(c, vm, "cp", &ret), XVM_ERR_HYPERVISOR_ERROR, -1);
+	xvm_disconnect(c);
+	cr_assert_null(ret);
+	struct json_object *vms2 = t_all_refs(conn, "VM"), *vdis2 = t_all_refs(conn, "VDI");
+	cr_assert_eq(t_len(vms2), t_len(vms), "a snapshot record is left");
+	cr_assert_eq(t_len(vdis2), t_len(vdis), "a disk snapshot is left");
+	char sdir[4500];
+	snprintf(sdir, sizeof(sdir), "%s/suspend", dir);
+	cr_assert_eq(st_count(sdir, "", ".xvmsave"), 0u, "a memory image is left");
+	cr_assert_str_eq(t_power(conn, vm), "Running");
+	enum xvm_hc_domain_state state;
+	cr_assert_eq(hv_domains(vm_uuid, &state, NULL), 1u);
+	cr_assert_eq(state, XVM_HC_STATE_RUNNING, "the guest was left paused");
+	json_object_put(vms);
+	json_object_put(vdis);
+	json_object_put(vms2);
+	json_object_put(vdis2);
+	free(vdi);
+}
+
+/* A revert to a checkpoint whose resume fails leaves the VM Suspended on the snapshot's state: a resume finishes it. */
+Test(snapshot, failed_resume_after_revert_can_be_retried)
+{
+	char *vdi = vm_with_disk(), *cp = NULL;
+	start_with_memory();
+	T_OK(xvm_vm_checkpoint(conn, vm, "cp", &cp));
+	xvm_conn *c = st_faulty("domain_restore");
+	T_ERR(xvm_vm_revert(c, cp), XVM_ERR_HYPERVISOR_ERROR, -1);
+	xvm_disconnect(c);
+	cr_assert_str_eq(t_power(conn, vm), "Suspended");
+	T_OK(xvm_vm_resume(conn, vm, 0));
+	cr_assert_eq(t_geti(conn, "VM", vm, "memory_target"), MEM_SAVED);
+	free(vdi);
+	free(cp);
+}
