@@ -356,14 +356,16 @@ int vm_snapshot_export_to_template(struct engine *e, const char *snapshot, const
 }
 
 /* The VM fields a revert takes from the snapshot: its configuration, not
- * its identity (uuid, name) nor what makes it a template or a snapshot. */
-static const char *const *revert_fields(void)
+ * its identity (uuid, name) nor what makes it a template or a snapshot.
+ * A NULL-terminated array (free()), NULL when out of memory. */
+static const char **revert_fields(void)
 {
-	static const char *names[128];
-	if (names[0])
-		return names;
 	size_t n = 0;
-	for (const struct field_def *f = class_vm.fields; f->info.name && n + 1 < 128; f++)
+	for (const struct field_def *f = class_vm.fields; f->info.name; f++)
+		n++;
+	const char **names = calloc(n + 1, sizeof(*names));
+	n = 0;
+	for (const struct field_def *f = class_vm.fields; names && f->info.name; f++)
 		if (field_is_stored(f) && f->info.qualifier != XVM_QUAL_RO_RUNTIME && strcmp(f->info.name, "uuid") != 0 &&
 		    strcmp(f->info.name, "name_label") != 0 && strcmp(f->info.name, "is_a_template") != 0)
 			names[n++] = f->info.name;
@@ -384,8 +386,12 @@ static int revert_records(struct engine *e, const char *vm, const char *snapshot
 		r = rec_delete(e, &class_vbd, rec_str(json_object_array_get_idx(old.vbds, i), "ref"));
 	for (size_t i = 0; r == 0 && i < json_object_array_length(old.vifs); i++)
 		r = rec_delete(e, &class_vif, rec_str(json_object_array_get_idx(old.vifs, i), "ref"));
-	if (r == 0 && (r = rec_read_fields(e, &class_vm, snapshot, revert_fields(), &config)) == 0)
+	const char **fields = r == 0 ? revert_fields() : NULL;
+	if (r == 0 && !fields)
+		r = error_oom();
+	if (r == 0 && (r = rec_read_fields(e, &class_vm, snapshot, fields, &config)) == 0)
 		r = rec_update(e, &class_vm, vm, config);
+	free(fields);
 	if (r == 0)
 		r = vm_devices_record(e, d, vm, with_memory);
 	json_object_put(config);
