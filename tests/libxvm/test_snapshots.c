@@ -329,3 +329,18 @@ Test(snapshot, failed_resume_after_revert_can_be_retried)
 	free(vdi);
 	free(cp);
 }
+
+/* A snapshot outlives its VM, with its disk; it cannot be reverted to any more. */
+Test(snapshot, of_a_vm_that_is_gone)
+{
+	char *vdi = vm_with_disk(), *snap = NULL;
+	T_OK(xvm_vm_snapshot(conn, vm, "s", &snap));
+	T_OK(xvm_vm_uninstall(conn, vm));
+	char *sd = disk_of(snap);
+	cr_assert(st_reads(st_vdi_file(conn, sd), "qcow2", 0x11, "0", "64k"), "the snapshot lost its disk");
+	T_ERR(xvm_vm_revert(conn, snap), XVM_ERR_OPERATION_NOT_ALLOWED, 2, snap, "revert");
+	T_OK(xvm_vm_destroy(conn, snap));
+	free(vdi);
+	free(snap);
+	free(sd);
+}
