@@ -40,7 +40,7 @@ static const struct {
 	[XVM_HC_DEVICE_ATTACH]        = { "device_attach", 0 },
 	[XVM_HC_DEVICE_DETACH]        = { "device_detach", 0 },
 	[XVM_HC_MEDIA_CHANGE]         = { "media_change", 0 },
-	[XVM_HC_DOMAIN_SAVE]          = { "domain_save", 0 },
+	[XVM_HC_DOMAIN_SAVE]          = { "domain_save", XVM_HC_F_SAVE_KEEP },
 	[XVM_HC_DOMAIN_RESTORE]       = { "domain_restore", 0 },
 	[XVM_HC_MIGRATE_SEND]         = { "migrate_send", 0 },
 	[XVM_HC_MIGRATE_RECEIVE]      = { "migrate_receive", 0 },

@@ -39,7 +39,7 @@ enum xvm_hc {
 	XVM_HC_DEVICE_ATTACH,       /* struct xvm_hc_device */
 	XVM_HC_DEVICE_DETACH,       /* struct xvm_hc_device */
 	XVM_HC_MEDIA_CHANGE,        /* struct xvm_hc_media */
-	XVM_HC_DOMAIN_SAVE,         /* struct xvm_hc_domain_save: domain ends */
+	XVM_HC_DOMAIN_SAVE,         /* struct xvm_hc_domain_save: domain ends (unless SAVE_KEEP) */
 	XVM_HC_DOMAIN_RESTORE,      /* struct xvm_hc_domain_restore: restored paused */
 	XVM_HC_MIGRATE_SEND,        /* struct xvm_hc_migrate */
 	XVM_HC_MIGRATE_RECEIVE,     /* struct xvm_hc_migrate */
@@ -230,7 +230,8 @@ struct xvm_hc_media {
 	char format[16];
 };
 
-/* Saves memory and device state to `path`; the domain ends. */
+/* Saves memory and device state to `path`; the domain ends, or with
+ * XVM_HC_F_SAVE_KEEP stays in the state it was in (a checkpoint). */
 struct xvm_hc_domain_save {
 	struct xvm_hc_head head;
 	uint32_t domid;
@@ -348,6 +349,8 @@ struct xvm_hc_disk_info {
 /* DOMAIN_CREATE: the guest runs at once; CREATE then UNPAUSE without the
  * round trip between them (a real guest starts booting meanwhile). */
 #define XVM_HC_F_CREATE_RUNNING (1u << 2)
+/* DOMAIN_SAVE: the domain lives on, running or paused as it was. */
+#define XVM_HC_F_SAVE_KEEP (1u << 3)
 
 /* --- Opening a backend -------------------------------------------------- */
 

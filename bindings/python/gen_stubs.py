@@ -106,7 +106,9 @@ class Connection:
 
 # Parameter types of VM's methods, by name (the module's text signatures
 # carry names and defaults only).
-PARAM_TYPES = {"paused": "bool", "force": "bool", "n": "int", "bytes": "int", "action": "str"}
+PARAM_TYPES = {"paused": "bool", "force": "bool", "n": "int", "bytes": "int", "action": "str", "new_name": "str"}
+# Methods that return a new object (the others return None).
+RETURN_TYPES = {"snapshot": "VM", "checkpoint": "VM", "snapshot_export_to_template": "VM"}
 
 
 def doc(obj, indent):
@@ -150,7 +152,7 @@ def method_stub(name, fn):
     positional_only = [p for p in sig.parameters.values() if p.kind is inspect.Parameter.POSITIONAL_ONLY]
     if len(positional_only) > 1:
         params.insert(len(positional_only), "/")
-    return f"    def {name}({', '.join(params)}) -> None:\n        {doc(fn, 8)}\n"
+    return f"    def {name}({', '.join(params)}) -> {RETURN_TYPES.get(name, 'None')}:\n        {doc(fn, 8)}\n"
 
 
 def class_stub(name, cls):

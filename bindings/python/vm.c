@@ -59,6 +59,40 @@ VM_OP(destroy)
 VM_OP(uninstall)
 #undef VM_OP
 
+static PyObject *vm_revert(XenObject *self, PyObject *unused)
+{
+	return vm_op(self, xvm_vm_revert);
+}
+
+typedef int (*vm_copy_fn)(xvm_conn *conn, const char *vm, const char *new_name, char **ret);
+
+/* snapshot, checkpoint, snapshot_export_to_template: (new_name) -> xvm.VM */
+static PyObject *vm_copy_op(XenObject *self, PyObject *arg, vm_copy_fn op)
+{
+	const char *ref = PyUnicode_AsUTF8(self->ref);
+	const char *name = ref ? PyUnicode_AsUTF8(arg) : NULL;
+	char *copy = NULL;
+	int r;
+	if (!name)
+		return NULL;
+	XVM_UNLOCKED(self->conn, r, op(h, ref, name, &copy));
+	if (r < 0)
+		return NULL;
+	PyObject *vm = object_new(self->conn, pyclass_lookup("VM"), copy);
+	free(copy);
+	return vm;
+}
+
+#define VM_COPY_OP(name) \
+	static PyObject *vm_##name(XenObject *self, PyObject *new_name) \
+	{ \
+		return vm_copy_op(self, new_name, xvm_vm_##name); \
+	}
+VM_COPY_OP(snapshot)
+VM_COPY_OP(checkpoint)
+VM_COPY_OP(snapshot_export_to_template)
+#undef VM_COPY_OP
+
 typedef int (*vm_int_fn)(xvm_conn *conn, const char *vm, int64_t value);
 
 static PyObject *vm_int_op(XenObject *self, PyObject *arg, vm_int_fn op)
@@ -144,6 +178,23 @@ PyMethodDef vm_methods[] = {
 	 "set_memory_target_live($self, bytes, /)\n--\n\n"
 	 "Sets a Running VM's balloon target in bytes,\n"
 	 "memory_static_min <= bytes <= memory_static_max."},
+	{"snapshot", (PyCFunction)vm_snapshot, METH_O,
+	 "snapshot($self, new_name, /)\n--\n\n"
+	 "Snapshots the VM's disks, copy-on-write, also while it runs (XenAPI\n"
+	 "VM.snapshot); returns the snapshot, a template with is_a_snapshot.\n"
+	 "xvm.VMIsTemplate for a template."},
+	{"checkpoint", (PyCFunction)vm_checkpoint, METH_O,
+	 "checkpoint($self, new_name, /)\n--\n\n"
+	 "Snapshots a Running VM's disks and memory; the VM runs on (XenAPI\n"
+	 "VM.checkpoint). Returns the checkpoint, Suspended.\n" BAD_STATE "unless Running."},
+	{"revert", (PyCFunction)vm_revert, METH_NOARGS,
+	 "revert($self, /)\n--\n\n"
+	 "On a snapshot: its VM goes back to it (configuration, disks, and the\n"
+	 "running guest of a checkpoint) (XenAPI VM.revert).\n"
+	 "xvm.OperationNotAllowed on a VM that is no snapshot."},
+	{"snapshot_export_to_template", (PyCFunction)vm_snapshot_export_to_template, METH_O,
+	 "snapshot_export_to_template($self, new_name, /)\n--\n\n"
+	 "On a snapshot: a new template copied from it, copy-on-write."},
 	{"simulate_guest_action", (PyCFunction)vm_simulate_guest_action, METH_O,
 	 "simulate_guest_action($self, action, /)\n--\n\n"
 	 "Test hook: the running guest powers off ('poweroff'), reboots ('reboot')\n"

@@ -509,8 +509,8 @@ class VM(XenObject):
     def uuid(self) -> str:
         """uuid (str; read-only): Unique identifier"""
     @property
-    def allowed_operations(self) -> list[Literal['snapshot', 'clone', 'copy', 'checkpoint', 'provision', 'start', 'start_on', 'pause', 'unpause', 'clean_shutdown', 'clean_reboot', 'hard_shutdown', 'power_state_reset', 'hard_reboot', 'suspend', 'resume', 'resume_on', 'pool_migrate', 'migrate_send', 'changing_memory_live', 'changing_VCPUs_live', 'make_into_template', 'export', 'destroy']]:
-        """allowed_operations (list of enum: snapshot, clone, copy, checkpoint, provision, start, start_on, pause, unpause, clean_shutdown, clean_reboot, hard_shutdown, power_state_reset, hard_reboot, suspend, resume, resume_on, pool_migrate, migrate_send, changing_memory_live, changing_VCPUs_live, make_into_template, export, destroy; read-only): Operations allowed in the current state"""
+    def allowed_operations(self) -> list[Literal['snapshot', 'clone', 'copy', 'checkpoint', 'provision', 'start', 'start_on', 'pause', 'unpause', 'clean_shutdown', 'clean_reboot', 'hard_shutdown', 'power_state_reset', 'hard_reboot', 'suspend', 'resume', 'resume_on', 'pool_migrate', 'migrate_send', 'changing_memory_live', 'changing_VCPUs_live', 'make_into_template', 'export', 'destroy', 'revert']]:
+        """allowed_operations (list of enum: snapshot, clone, copy, checkpoint, provision, start, start_on, pause, unpause, clean_shutdown, clean_reboot, hard_shutdown, power_state_reset, hard_reboot, suspend, resume, resume_on, pool_migrate, migrate_send, changing_memory_live, changing_VCPUs_live, make_into_template, export, destroy, revert; read-only): Operations allowed in the current state"""
     @property
     def current_operations(self) -> dict[str, str]:
         """current_operations (dict of str to str; read-only): Operations in flight: task reference -> operation"""
@@ -698,6 +698,21 @@ class VM(XenObject):
     def set_memory_target_live(self, bytes: int, /) -> None:
         """Sets a Running VM's balloon target in bytes,
         memory_static_min <= bytes <= memory_static_max."""
+    def snapshot(self, new_name: str, /) -> VM:
+        """Snapshots the VM's disks, copy-on-write, also while it runs (XenAPI
+        VM.snapshot); returns the snapshot, a template with is_a_snapshot.
+        xvm.VMIsTemplate for a template."""
+    def checkpoint(self, new_name: str, /) -> VM:
+        """Snapshots a Running VM's disks and memory; the VM runs on (XenAPI
+        VM.checkpoint). Returns the checkpoint, Suspended.
+        Raises xvm.VMBadPowerState (params: vm, expected,
+        actual) unless Running."""
+    def revert(self) -> None:
+        """On a snapshot: its VM goes back to it (configuration, disks, and the
+        running guest of a checkpoint) (XenAPI VM.revert).
+        xvm.OperationNotAllowed on a VM that is no snapshot."""
+    def snapshot_export_to_template(self, new_name: str, /) -> VM:
+        """On a snapshot: a new template copied from it, copy-on-write."""
     def simulate_guest_action(self, action: str, /) -> None:
         """Test hook: the running guest powers off ('poweroff'), reboots ('reboot')
         or crashes ('crash') on its own; the engine then applies

@@ -138,6 +138,27 @@ const struct cli_command cli_commands[] = {
 	  "List the VM's CD drives and their discs (--minimal and --json: the VBDs).",
 	  NULL, cli_run_vm_cd_list, NULL, NULL },
 
+	{ "vm-snapshot", "VM", P("new-name-label"), P("vm", "uuid"), ONE_VM, NULL, NULL,
+	  "Snapshot the VM's disks, copy-on-write, also while it runs; prints the snapshot's UUID.",
+	  NULL, cli_run_vm_snapshot, "VM.snapshot", NULL },
+	{ "vm-checkpoint", "VM", P("new-name-label"), P("vm", "uuid"), ONE_VM, NULL, NULL,
+	  "Snapshot a running VM's disks and memory; the VM runs on, and a revert resumes it from here. "
+	  "Prints the checkpoint's UUID.",
+	  NULL, cli_run_vm_snapshot, "VM.checkpoint", NULL },
+	LIST_COMMAND("snapshot-list", "VM", "uuid,name-label,name-description,snapshot-of,snapshot-time",
+		     "is-a-snapshot=true", "the snapshots (snapshot-of=VM-UUID: of one VM)"),
+	PARAM_COMMANDS("snapshot", "VM", "a snapshot"),
+	{ "snapshot-revert", "VM", P("snapshot-uuid"), NONE, 0, NULL, NULL,
+	  "Take the snapshot's VM back to it: configuration, disks (the current ones are destroyed) and, "
+	  "for a checkpoint, the running guest; otherwise the VM is halted.",
+	  NULL, cli_run_snapshot_call, "VM.revert", NULL },
+	{ "snapshot-destroy", "VM", NONE, P("snapshot-uuid", "uuid"), 0, NULL, NULL,
+	  "Destroy the snapshot, its memory image and the disks nothing else uses.",
+	  NULL, cli_run_snapshot_call, "VM.destroy", NULL },
+	{ "snapshot-export-to-template", "VM", P("snapshot-uuid", "new-name-label"), NONE, 0, NULL, NULL,
+	  "Make a template from the snapshot (its disks copied copy-on-write); prints the template's UUID.",
+	  NULL, cli_run_snapshot_export_to_template, "VM.snapshot_export_to_template", NULL },
+
 	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true",
 		     "the templates"),
 	PARAM_COMMANDS("template", "VM", "a template"),

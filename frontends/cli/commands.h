@@ -192,3 +192,11 @@ int cli_run_vm_cd_eject(struct cli_ctx *ctx);
 int cli_check_vm_cd_remove(struct cli_ctx *ctx);
 int cli_run_vm_cd_remove(struct cli_ctx *ctx);
 int cli_run_vm_cd_list(struct cli_ctx *ctx);
+
+/* --- commands_snapshot.c: VM snapshots ------------------------------------------ */
+
+/* vm-snapshot, vm-checkpoint: data is the method. */
+int cli_run_vm_snapshot(struct cli_ctx *ctx);
+/* snapshot-revert, snapshot-destroy: data is the method, called on snapshot-uuid= (or uuid=). */
+int cli_run_snapshot_call(struct cli_ctx *ctx);
+int cli_run_snapshot_export_to_template(struct cli_ctx *ctx);

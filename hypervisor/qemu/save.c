@@ -177,7 +177,7 @@ static int finish_file(const char *tmp, const char *path, uint64_t header_len)
 	return r;
 }
 
-static int save_locked(struct qemu *qm, struct qdom *d, const char *path)
+static int save_locked(struct qemu *qm, struct qdom *d, const char *path, bool keep)
 {
 	struct json_object *args;
 	char tmp[PATH_MAX + 8], status[32] = "", *quoted, *uri = NULL;
@@ -235,6 +235,14 @@ static int save_locked(struct qemu *qm, struct qdom *d, const char *path)
 		}
 		return r;
 	}
+	if (keep) {
+		/* A paused guest stays in QEMU's "postmigrate": its disks come back to it with the unpause. */
+		if (!strcmp(status, "running") && (r = qemu_qmp(d, &q)) == 0) {
+			r = qmp_command(q, "cont", NULL, NULL);
+			qmp_close(q);
+		}
+		return r;
+	}
 	close(open(qemu_path(tmp, d, "destroying"), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 	qemu_stop(d, true);
 	qemu_forget(qm, d);
@@ -249,7 +257,7 @@ int qemu_op_domain_save(void *priv, void *arg)
 
 	if (r < 0 || (r = qemu_dom_open_locked(priv, a->domid, &d)) < 0)
 		return r;
-	r = save_locked(priv, d, a->path);
+	r = save_locked(priv, d, a->path, a->head.flags & XVM_HC_F_SAVE_KEEP);
 	qemu_dom_free(d);
 	return r;
 }

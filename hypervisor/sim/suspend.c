@@ -50,7 +50,7 @@ static int domain_save_locked(struct sim *sim, void *arg)
 	};
 	memcpy(saved.uuid, s->uuid, sizeof saved.uuid);
 	r = sim_save_write(a->path, &saved);
-	if (r == 0)
+	if (r == 0 && !(a->head.flags & XVM_HC_F_SAVE_KEEP))
 		sim_table_remove(sim->table, s);
 	return r;
 }

@@ -71,6 +71,22 @@ int xvm_vm_copy(struct xvm_conn *conn, const char *vm, const char *new_name_labe
 int xvm_vm_uninstall(struct xvm_conn *conn, const char *vm);
 
 /*
+ * Snapshots (XenAPI VM.snapshot, VM.checkpoint): a new template record,
+ * is_a_snapshot, snapshot_of the VM, whose disks are copy-on-write snapshots
+ * of the VM's; a checkpoint also saves a Running VM's memory (the snapshot is
+ * Suspended) and the VM runs on. *ret: the snapshot's reference (free()).
+ */
+int xvm_vm_snapshot(struct xvm_conn *conn, const char *vm, const char *new_name_label, char **ret);
+int xvm_vm_checkpoint(struct xvm_conn *conn, const char *vm, const char *new_name_label, char **ret);
+/* The VM the snapshot was taken of gets back its configuration, disks (new
+ * copy-on-write clones; the old ones are deleted) and, from a checkpoint, its
+ * running guest; otherwise it is Halted (XenAPI VM.revert). */
+int xvm_vm_revert(struct xvm_conn *conn, const char *snapshot);
+/* A template copied from the snapshot, copy-on-write (xe snapshot-export-to-template). */
+int xvm_vm_snapshot_export_to_template(struct xvm_conn *conn, const char *snapshot, const char *new_name_label,
+				       char **ret);
+
+/*
  * Test hook: makes the running guest power off ("poweroff"), reboot
  * ("reboot") or crash ("crash") on its own, as a real guest might; the
  * engine then applies actions_after_shutdown/reboot/crash.

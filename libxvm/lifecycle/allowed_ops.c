@@ -102,6 +102,14 @@ void allowed_ops_fill_vm(struct json_object *rec)
 			continue;
 		json_object_array_add(ops, json_object_new_string(rules[i].op));
 	}
+	/* A snapshot can be reverted to and destroyed, a Suspended checkpoint too
+	 * (a Halted one has destroy from the rules). */
+	if (!busy && rec_bool(rec, "is_a_snapshot")) {
+		if (!(blocked && json_object_object_get_ex(blocked, "revert", NULL)))
+			json_object_array_add(ops, json_object_new_string("revert"));
+		if (p != VM_HALTED && !(blocked && json_object_object_get_ex(blocked, "destroy", NULL)))
+			json_object_array_add(ops, json_object_new_string("destroy"));
+	}
 	json_object_object_add(rec, "allowed_operations", ops);
 }
 

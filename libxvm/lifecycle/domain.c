@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/engine.h"
@@ -96,4 +98,21 @@ char *domain_suspend_image_path(struct engine *e, struct json_object *rec)
 	json_object_object_get_ex(rec, "uuid", &u);
 	char *path;
 	return asprintf(&path, "%s/suspend/%s.xvmsave", e->state_dir, json_object_get_string(u)) < 0 ? NULL : path;
+}
+
+int domain_save(struct engine *e, const char *ref, uint32_t domid, const char *path, uint32_t flags)
+{
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/suspend", e->state_dir) < 0)
+		return error_oom();
+	struct xvm_hc_domain_save save = { .head = XVM_HC_HEAD(flags), .domid = domid };
+	int r;
+	if ((r = mkdir_p(dir)) < 0)
+		r = ERR1(XVM_ERR_INTERNAL_ERROR, dir, "cannot create %s: %s", dir, strerror(-r));
+	else if (snprintf(save.path, sizeof(save.path), "%s", path) >= (int)sizeof(save.path))
+		r = ERR1(XVM_ERR_INVALID_VALUE, path, "the suspend image path %s is too long", path);
+	else if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_SAVE, &save)) < 0)
+		r = engine_hv_error(e, r, "domain save", ref);
+	free(dir);
+	return r;
 }

@@ -25,6 +25,9 @@ void domain_running_changes(struct engine *e, const struct xvm_hc_domain_info *i
 			    struct json_object *vm, struct json_object *metrics);
 /* Where a suspended VM's memory and device state is kept (free()). */
 char *domain_suspend_image_path(struct engine *e, struct json_object *rec);
+/* Saves the domain's memory and device state to `path` (in the state dir's
+ * suspend/, made if need be); flags: XVM_HC_F_SAVE_KEEP or 0. */
+int domain_save(struct engine *e, const char *ref, uint32_t domid, const char *path, uint32_t flags);
 
 /* VM fields of a VM whose domain is gone. */
 void domain_halted_changes(struct json_object *vm);

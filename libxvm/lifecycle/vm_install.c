@@ -14,6 +14,7 @@
 #include "lifecycle/domain.h"
 #include "lifecycle/vm_op.h"
 #include "lifecycle/allowed_ops.h"
+#include "lifecycle/vm_snapshot.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -474,8 +475,12 @@ static int refuse_builtin(struct vm_op *op)
 
 int vm_destroy(struct engine *e, const char *ref)
 {
+	/* A snapshot goes with its memory and the disks it alone uses. */
+	int r = vm_is_snapshot(e, ref);
+	if (r != 0)
+		return r < 0 ? r : vm_uninstall(e, ref);
 	struct vm_op op;
-	int r = vm_op_begin(e, ref, "destroy", VM_OP_ALLOW_TEMPLATE, &op);
+	r = vm_op_begin(e, ref, "destroy", VM_OP_ALLOW_TEMPLATE, &op);
 	if (r < 0)
 		return r;
 	if ((r = refuse_builtin(&op)) < 0)

@@ -10,6 +10,7 @@
 #include "lifecycle/vm_install.h"
 #include "lifecycle/vm_live.h"
 #include "lifecycle/vm_power.h"
+#include "lifecycle/vm_snapshot.h"
 
 typedef int (*vm_fn)(struct engine *e, const char *ref);
 
@@ -136,6 +137,44 @@ static int m_copy(struct engine *e, struct json_object *args, struct json_object
 	return vm_result(made, ref, result);
 }
 
+/* VM.X(vm, new_name) -> VM, for the snapshots. */
+static int to_new_vm(struct engine *e, struct json_object *args, struct json_object **result, const char *what,
+		     int (*fn)(struct engine *, const char *, const char *, char **))
+{
+	const char *ref, *name;
+	int r;
+	if ((r = arg_string(args, 0, what, &ref)) < 0 || (r = arg_string(args, 1, "new_name", &name)) < 0)
+		return r;
+	char *new_ref = NULL;
+	int made = fn(e, ref, name, &new_ref);
+	return vm_result(made, new_ref, result);
+}
+
+static int m_snapshot(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return to_new_vm(e, args, result, "vm", vm_snapshot);
+}
+
+static int m_checkpoint(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return to_new_vm(e, args, result, "vm", vm_checkpoint);
+}
+
+static int m_export_to_template(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	return to_new_vm(e, args, result, "snapshot", vm_snapshot_export_to_template);
+}
+
+static int m_revert(struct engine *e, struct json_object *args, struct json_object **result)
+{
+	const char *ref;
+	int r = arg_string(args, 0, "snapshot", &ref);
+	if (r < 0)
+		return r;
+	*result = NULL;
+	return vm_revert(e, ref);
+}
+
 static int m_simulate_guest_action(struct engine *e, struct json_object *args, struct json_object **result)
 {
 	const char *ref, *action;
@@ -192,6 +231,12 @@ const struct method vm_methods[] = {
 	{ "VM.clone", m_clone, 2, "Copies a Halted VM or template, its disks copy-on-write (vm, new_name) -> VM" },
 	{ "VM.copy", m_copy, 3, "Copies a Halted VM or template, its disks in full into sr (NULL: their own) (vm, new_name, sr) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },
+	{ "VM.snapshot", m_snapshot, 2, "Snapshots the VM's disks, copy-on-write (vm, new_name) -> VM" },
+	{ "VM.checkpoint", m_checkpoint, 2,
+	  "Snapshots a Running VM's disks and memory; it runs on (vm, new_name) -> VM" },
+	{ "VM.revert", m_revert, 1, "Takes the VM back to the snapshot: disks, configuration, memory (snapshot)" },
+	{ "VM.snapshot_export_to_template", m_export_to_template, 2,
+	  "xvm: a template copied, copy-on-write, from the snapshot (snapshot, new_name) -> VM" },
 	{ "VM.simulate_guest_action", m_simulate_guest_action, 2,
 	  "xvm, for tests: the guest powers off, reboots or crashes on its own (vm, action)" },
 	{ NULL },

@@ -231,20 +231,11 @@ int vm_suspend(struct engine *e, const char *ref)
 	int r = vm_op_begin(e, ref, "suspend", 0, &op);
 	if (r < 0)
 		return r;
-	char *path = domain_suspend_image_path(e, op.rec), *dir = NULL;
-	if (!path || asprintf(&dir, "%s/suspend", e->state_dir) < 0) {
-		free(path);
+	char *path = domain_suspend_image_path(e, op.rec);
+	if (!path)
 		return fail(&op, error_oom());
-	}
-	struct xvm_hc_domain_save save = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid };
-	if ((r = mkdir_p(dir)) < 0)
-		r = ERR1(XVM_ERR_INTERNAL_ERROR, dir, "cannot create %s: %s", dir, strerror(-r));
-	else if (snprintf(save.path, sizeof(save.path), "%s", path) >= (int)sizeof(save.path))
-		r = ERR1(XVM_ERR_INVALID_VALUE, path, "the suspend image path %s is too long", path);
-	else if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_SAVE, &save)) < 0)
-		r = engine_hv_error(e, r, "domain save", ref);
+	r = domain_save(e, ref, (uint32_t)op.domid, path, 0);
 	free(path);
-	free(dir);
 	if (r < 0)
 		return fail(&op, r);
 	struct json_object *vm = json_object_new_object();

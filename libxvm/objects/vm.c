@@ -22,7 +22,7 @@ const char *const operations_vm[] = {
 	"unpause", "clean_shutdown", "clean_reboot", "hard_shutdown", "power_state_reset",
 	"hard_reboot", "suspend", "resume", "resume_on", "pool_migrate", "migrate_send",
 	"changing_memory_live", "changing_VCPUs_live", "make_into_template", "export", "destroy",
-	NULL
+	"revert", NULL
 };
 
 static const struct field_def vm_fields[] = {

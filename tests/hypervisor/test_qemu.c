@@ -203,6 +203,34 @@ Test(qemu, save_and_restore)
 	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, r.domid), 0);
 }
 
+/* A checkpoint: QEMU saves and the same process runs on; the image restores. */
+Test(qemu, save_keep_runs_on)
+{
+	struct xvm_hc_domain_save s = { .head = XVM_HC_HEAD(XVM_HC_F_SAVE_KEEP) };
+	struct xvm_hc_domain_restore r = { .head = XVM_HC_HEAD(0), .config = &cfg };
+	struct xvm_hc_domain_info before, after;
+	int rc;
+
+	REQUIRE_QEMU();
+	s.domid = hvt_start_guest(hv, 1, "idle");
+	before = hvt_info(hv, s.domid);
+	snprintf(s.path, sizeof s.path, "%s/checkpoint", dir);
+	rc = xvm_hypercall(hv, XVM_HC_DOMAIN_SAVE, &s);
+	cr_assert_eq(rc, 0, "save: %s", xvm_hv_last_error(hv));
+	after = hvt_info(hv, s.domid);
+	cr_assert_eq(after.state, XVM_HC_STATE_RUNNING, "the guest runs on");
+	cr_assert_eq(after.pid, before.pid, "in the same QEMU");
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, s.domid), 0);
+	hvt_assert_gone(s.domid, (pid_t)before.pid);
+	strcpy(r.path, s.path);
+	rc = xvm_hypercall(hv, XVM_HC_DOMAIN_RESTORE, &r);
+	cr_assert_eq(rc, 0, "restore: %s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_info(hv, r.domid).start_time, before.start_time);
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_UNPAUSE, r.domid), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_info(hv, r.domid).state, XVM_HC_STATE_RUNNING);
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, r.domid), 0);
+}
+
 static void corrupt_restore(const char *path, off_t at, const char *bytes, bool truncate_it)
 {
 	struct xvm_hc_domain_restore r = { .head = XVM_HC_HEAD(0), .config = &cfg };

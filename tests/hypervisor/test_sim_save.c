@@ -91,6 +91,42 @@ Test(sim, save_restore_continues_the_same_run)
 	cr_assert_eq(restore(NULL, path, NULL), -EFAULT);
 }
 
+/* A checkpoint: the image is written and the domain runs on, paused or not as it was. */
+Test(sim, save_keep_leaves_the_domain_running)
+{
+	char path[512];
+	uint32_t d, r;
+
+	snprintf(path, sizeof path, "%s/vm1.save", dir);
+	hvt_config(&cfg, 1, 65536);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &d), 0);
+	struct xvm_hc_domain_memory m = { .head = XVM_HC_HEAD(0), .domid = d, .target_kib = 40000 };
+	xvm_hypercall(hv, XVM_HC_DOMAIN_SET_MEMORY, &m);
+	hvt_dom(hv, XVM_HC_DOMAIN_UNPAUSE, d);
+	struct xvm_hc_domain_save a = { .head = XVM_HC_HEAD(XVM_HC_F_SAVE_KEEP), .domid = d };
+	snprintf(a.path, sizeof a.path, "%s", path);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_SAVE, &a), 0, "%s", xvm_hv_last_error(hv));
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(hvt_info(hv, d).state, XVM_HC_STATE_RUNNING, "the domain runs on");
+	m.target_kib = 50000;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_SET_MEMORY, &m), 0);
+	cr_assert_eq(restore(&cfg, path, NULL), -EEXIST, "the domain is still there");
+
+	/* Back to the checkpoint: the run state is the one saved. */
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, d), 0);
+	cr_assert_eq(restore(&cfg, path, &r), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_info(hv, r).memory_target_kib, 40000);
+
+	/* A paused domain stays paused. */
+	cr_assert_eq(hvt_info(hv, r).state, XVM_HC_STATE_PAUSED);
+	a.domid = r;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_SAVE, &a), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_info(hv, r).state, XVM_HC_STATE_PAUSED);
+	a.head.flags = 1u << 31;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_SAVE, &a), -EINVAL, "unknown flags are refused");
+}
+
 Test(sim, save_keeps_a_pending_shutdown_and_refuses_dead_domains)
 {
 	char path[512];

@@ -260,3 +260,14 @@ void st_tmpfs_sr_end(char *sr)
 	free(sr);
 	st_umount(tmpfs_dir);
 }
+
+/* A connection whose hypervisor fails the first `op` (XVM_HC_FAULT). */
+xvm_conn *st_faulty(const char *op)
+{
+	char spec[64];
+	snprintf(spec, sizeof(spec), "%s:1:EIO", op);
+	setenv("XVM_HC_FAULT", spec, 1);
+	xvm_conn *c = t_connect(dir);
+	unsetenv("XVM_HC_FAULT");
+	return c;
+}

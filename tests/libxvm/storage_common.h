@@ -46,6 +46,9 @@ char *st_iso(xvm_conn *c, const char *name);
 /* A new file SR on the directory `location`. */
 char *st_file_sr(xvm_conn *c, const char *location);
 
+/* A connection to the fixture's state whose hypervisor fails the first `op` (XVM_HC_FAULT). */
+xvm_conn *st_faulty(const char *op);
+
 bool st_exists(const char *path);
 /* Files in directory d whose names start with prefix and end with suffix. */
 unsigned st_count(const char *d, const char *prefix, const char *suffix);

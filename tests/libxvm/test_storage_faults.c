@@ -112,17 +112,6 @@ Test(faults, create_resize_import_export)
 	free(a);
 }
 
-/* A connection whose hypervisor fails the first `op` (XVM_HC_FAULT). */
-static xvm_conn *faulty(const char *op)
-{
-	char spec[64];
-	snprintf(spec, sizeof(spec), "%s:1:EIO", op);
-	setenv("XVM_HC_FAULT", spec, 1);
-	xvm_conn *c = t_connect(dir);
-	unsetenv("XVM_HC_FAULT");
-	return c;
-}
-
 /* When the hypervisor refuses, the drives' records stay as they were. */
 Test(faults, hypervisor_failures_leave_the_drives)
 {
@@ -131,7 +120,7 @@ Test(faults, hypervisor_failures_leave_the_drives)
 	T_OK(xvm_vbd_create(conn, vm, a, "0", "Disk", "RW", true, &d0));
 	T_OK(xvm_vbd_create(conn, vm, NULL, "3", "CD", "RO", false, &cd));
 
-	xvm_conn *c = faulty("domain_create");
+	xvm_conn *c = st_faulty("domain_create");
 	T_ERR(xvm_vm_start(c, vm, 0), XVM_ERR_HYPERVISOR_ERROR, -1);
 	xvm_disconnect(c);
 	cr_assert_str_eq(t_power(conn, vm), "Halted");
@@ -139,13 +128,13 @@ Test(faults, hypervisor_failures_leave_the_drives)
 
 	T_OK(xvm_vm_start(conn, vm, 0));
 	T_OK(xvm_vbd_create(conn, vm, b, "1", "Disk", "RW", false, &d1));
-	c = faulty("device_attach");
+	c = st_faulty("device_attach");
 	T_ERR(xvm_vbd_plug(c, d1), XVM_ERR_HYPERVISOR_ERROR, 2, "disk hot-plug", NULL);
 	xvm_disconnect(c);
 	cr_assert_not(t_getb(conn, "VBD", d1, "currently_attached"));
 	T_OK(xvm_vdi_destroy(conn, b));
 
-	c = faulty("media_change");
+	c = st_faulty("media_change");
 	T_ERR(xvm_vbd_insert(c, cd, disc), XVM_ERR_HYPERVISOR_ERROR, 2, "CD insert", NULL);
 	xvm_disconnect(c);
 	cr_assert(t_getb(conn, "VBD", cd, "empty"), "a failed insert changed the drive");

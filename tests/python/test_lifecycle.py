@@ -75,3 +75,26 @@ def test_help_is_useful():
     assert "paused=False, force=False" in xvm.VM.start.__text_signature__
     assert "VMBadPowerState" in xvm.VM.start.__doc__
     assert "sim:///" in xvm.connect.__doc__
+
+
+def test_snapshot_checkpoint_revert(vm):
+    snap = vm.snapshot("halted")
+    assert snap.is_a_snapshot and snap.is_a_template and snap.snapshot_of == vm
+    assert snap.power_state == "Halted" and snap in vm.snapshots
+    vm.start()
+    vm.set_memory_target_live(100 << 20)
+    cp = vm.checkpoint("running")
+    assert cp.power_state == "Suspended" and vm.power_state == "Running"
+    vm.set_memory_target_live(80 << 20)
+    cp.revert()
+    assert vm.power_state == "Running" and vm.memory_target == 100 << 20
+    snap.revert()
+    assert vm.power_state == "Halted"
+    tpl = snap.snapshot_export_to_template("from snapshot")
+    assert tpl.is_a_template and not tpl.is_a_snapshot
+    with pytest.raises(xvm.OperationNotAllowed):
+        vm.revert()
+    with pytest.raises(xvm.VMBadPowerState):
+        vm.checkpoint("halted")
+    cp.destroy()
+    assert vm.snapshots == [snap]
