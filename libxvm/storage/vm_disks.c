@@ -25,8 +25,7 @@ static int by_position(const void *a, const void *b)
 
 int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_hc_domain_config *cfg)
 {
-	bool own = !store_in_transaction(e->store);
-	int r = own ? store_begin_read(e->store) : 0;
+	int r = store_begin_read(e->store);
 	if (r < 0)
 		return r;
 	struct json_object *vbds;
@@ -49,8 +48,7 @@ int vm_disks_config(struct engine *e, const char *vm, bool resuming, struct xvm_
 		}
 		json_object_put(vbds);
 	}
-	if (own)
-		store_rollback(e->store);
+	store_rollback(e->store);
 	/* By position, as the guest numbers them: the second virtio disk is vdb
 	 * whatever order the VBDs were made in. */
 	if (r == 0)
