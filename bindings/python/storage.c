@@ -305,7 +305,7 @@ PyMethodDef vdi_methods[] = {
 	METHOD("forget", vdi_forget, METH_NOARGS,
 	       "forget($self, /)\n--\n\n"
 	       "Forgets the disk's record, keeping its volume (VDI.forget): the next\n"
-	       "SR.scan finds it again."),
+	       "SR.scan finds it again. xvm.VDIInUse while a running VM uses it."),
 	METHOD("destroy", vdi_destroy, METH_NOARGS,
 	       "destroy($self, /)\n--\n\n"
 	       "Deletes the disk, its volume and the drives that hold it\n"

@@ -981,7 +981,7 @@ class VDI(XenObject):
         a running VM writes to the disk."""
     def forget(self) -> None:
         """Forgets the disk's record, keeping its volume (VDI.forget): the next
-        SR.scan finds it again."""
+        SR.scan finds it again. xvm.VDIInUse while a running VM uses it."""
     def destroy(self) -> None:
         """Deletes the disk, its volume and the drives that hold it
         (VDI.destroy). xvm.VDIInUse while a running VM uses it."""
