@@ -188,11 +188,7 @@ static PyObject *collection_getitem(CollectionObject *self, PyObject *key)
 		return NULL;
 	}
 	XVM_UNLOCKED(self->conn, r, xvm_object_get_by_uuid(h, self->cls->info->name, uuid, &ref));
-	if (r < 0)
-		return NULL;
-	PyObject *o = object_new(self->conn, self->cls, ref);
-	free(ref);
-	return o;
+	return r < 0 ? NULL : object_take(self->conn, self->cls, ref);
 }
 
 static PyObject *collection_iter(CollectionObject *self)

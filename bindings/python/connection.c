@@ -40,12 +40,12 @@ void conn_leave(ConnectionObject *c)
 		disconnect(c);
 }
 
-PyObject *connection_open(const char *uri)
+PyObject *connection_open(const char *uri, const char *user, const char *password)
 {
 	xvm_conn *h = NULL;
 	int r;
 	Py_BEGIN_ALLOW_THREADS
-	r = xvm_connect(uri, 0, &h);
+	r = xvm_connect_auth(uri, user, password, 0, &h);
 	Py_END_ALLOW_THREADS
 	if (r < 0)
 		return error_raise(r);
@@ -178,22 +178,14 @@ static PyObject *connection_install(ConnectionObject *self, PyObject *args)
 	const char *name;
 	if (!PyArg_ParseTuple(args, "Os:install", &template, &name))
 		return NULL;
-	PyObject *t = PyObject_TypeCheck(template, &XenObjectType) ? ((XenObject *)template)->ref : template;
-	const char *tname = PyUnicode_Check(t) ? PyUnicode_AsUTF8(t) : NULL;
-	if (!tname) {
-		if (!PyErr_Occurred())
-			PyErr_Format(PyExc_TypeError, "template must be a name, UUID, ref or xvm.VM, not %.100s",
-				     Py_TYPE(template)->tp_name);
+	const struct pyclass *vm = pyclass_lookup("VM");
+	const char *tname = object_ref_arg(template, vm, "template");
+	if (!tname)
 		return NULL;
-	}
 	char *ref = NULL;
 	int r;
 	XVM_UNLOCKED(self, r, xvm_vm_install(h, tname, name, 0, &ref));
-	if (r < 0)
-		return NULL;
-	PyObject *vm = object_new(self, pyclass_lookup("VM"), ref);
-	free(ref);
-	return vm;
+	return r < 0 ? NULL : object_take(self, vm, ref);
 }
 
 static PyMethodDef connection_methods_table[] = {
@@ -203,6 +195,12 @@ static PyMethodDef connection_methods_table[] = {
 	{"call", (PyCFunction)(void (*)(void))connection_call, METH_FASTCALL, call_doc},
 	{"methods", (PyCFunction)connection_methods, METH_NOARGS, methods_doc},
 	{"install", (PyCFunction)connection_install, METH_VARARGS, install_doc},
+	{"create_sr", (PyCFunction)(void (*)(void))conn_create_sr, METH_VARARGS | METH_KEYWORDS, conn_create_sr_doc},
+	{"introduce_sr", (PyCFunction)(void (*)(void))conn_introduce_sr, METH_VARARGS | METH_KEYWORDS,
+	 conn_introduce_sr_doc},
+	{"create_pbd", (PyCFunction)(void (*)(void))conn_create_pbd, METH_VARARGS | METH_KEYWORDS, conn_create_pbd_doc},
+	{"create_vdi", (PyCFunction)(void (*)(void))conn_create_vdi, METH_VARARGS | METH_KEYWORDS, conn_create_vdi_doc},
+	{"create_vbd", (PyCFunction)(void (*)(void))conn_create_vbd, METH_VARARGS | METH_KEYWORDS, conn_create_vbd_doc},
 	{NULL},
 };
 

@@ -33,19 +33,23 @@ static int add_all(PyObject *module)
 }
 
 PyDoc_STRVAR(connect_doc,
-"connect(uri=None)\n--\n\n"
+"connect(uri=None, user=None, password=None)\n--\n\n"
 "Opens a connection: 'sim:///PATH' (the simulated hypervisor, state in\n"
 "PATH), 'local:///PATH' (the real one), or None for $XVM_URI, else\n"
-"local:///var/lib/xvm. Returns an xvm.Connection; raises xvm.UriInvalid,\n"
-"xvm.StoreInvalid, xvm.HypervisorError, ...");
+"local:///var/lib/xvm; or a daemon: 'xvm://HOST[:PORT]' (HTTPS),\n"
+"'xvm+tcp://HOST[:PORT]' (HTTP), 'xvm+unix:///PATH', logging in as `user`\n"
+"(None: root) with `password`, a password or an API token. Returns an\n"
+"xvm.Connection; raises xvm.UriInvalid, xvm.StoreInvalid,\n"
+"xvm.HypervisorError, xvm.ConnectionFailed, xvm.SessionAuthenticationFailed,\n"
+"xvm.InvalidValue (credentials for a local URI), ...");
 
 static PyObject *connect(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-	static char *kwlist[] = {"uri", NULL};
-	const char *uri = NULL;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|z:connect", kwlist, &uri))
+	static char *kwlist[] = {"uri", "user", "password", NULL};
+	const char *uri = NULL, *user = NULL, *password = NULL;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|zzz:connect", kwlist, &uri, &user, &password))
 		return NULL;
-	return connection_open(uri);
+	return connection_open(uri, user, password);
 }
 
 static PyMethodDef module_methods[] = {

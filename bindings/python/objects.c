@@ -8,6 +8,7 @@
  */
 #include "xvmpy.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct pyclass *pyclasses;
@@ -56,6 +57,49 @@ PyObject *object_new(ConnectionObject *conn, const struct pyclass *cls, const ch
 	PyObject *o = s ? object_new_str(conn, cls, s) : NULL;
 	Py_XDECREF(s);
 	return o;
+}
+
+PyObject *object_take(ConnectionObject *conn, const struct pyclass *cls, char *ref)
+{
+	PyObject *o = object_new(conn, cls, ref);
+	free(ref);
+	return o;
+}
+
+PyObject *object_op(XenObject *self, object_op_fn op)
+{
+	const char *ref = PyUnicode_AsUTF8(self->ref);
+	int r;
+	if (!ref)
+		return NULL;
+	XVM_UNLOCKED(self->conn, r, op(h, ref));
+	if (r < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+PyObject *object_int_op(XenObject *self, PyObject *arg, object_int_fn op)
+{
+	const char *ref = PyUnicode_AsUTF8(self->ref);
+	long long value = ref ? PyLong_AsLongLong(arg) : -1;
+	if (!ref || (value == -1 && PyErr_Occurred()))
+		return NULL;
+	int r;
+	XVM_UNLOCKED(self->conn, r, op(h, ref, value));
+	if (r < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+const char *object_ref_arg(PyObject *o, const struct pyclass *cls, const char *what)
+{
+	if (PyObject_TypeCheck(o, &XenObjectType) && ((XenObject *)o)->cls == cls)
+		return PyUnicode_AsUTF8(((XenObject *)o)->ref);
+	if (PyUnicode_Check(o))
+		return PyUnicode_AsUTF8(o);
+	PyErr_Format(PyExc_TypeError, "%s must be an xvm.%s or a str, not %.100s", what, cls->info->name,
+		     Py_TYPE(o)->tp_name);
+	return NULL;
 }
 
 /* --- xvm.XenObject ------------------------------------------------------- */
@@ -357,7 +401,22 @@ static PyObject *field_info_new(const struct xvm_field_info *fi)
 	return info;
 }
 
-/* The type of one class: its fields as attributes, VM's lifecycle methods. */
+/* The classes with methods of their own, beyond XenObject's. */
+static PyMethodDef *class_methods(const char *cls)
+{
+	static const struct {
+		const char *cls;
+		PyMethodDef *methods;
+	} table[] = {
+		{"VM", vm_methods}, {"SR", sr_methods}, {"PBD", pbd_methods}, {"VDI", vdi_methods}, {"VBD", vbd_methods},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].cls, cls) == 0)
+			return table[i].methods;
+	return NULL;
+}
+
+/* The type of one class: its fields as attributes, its methods (VM's lifecycle, storage operations). */
 static int build_class(PyObject *module, struct pyclass *pc, PyObject *by_name)
 {
 	size_t n = pc->info->nfields;
@@ -399,13 +458,14 @@ static int build_class(PyObject *module, struct pyclass *pc, PyObject *by_name)
 		 "Objects come from a Connection's collections, or from a ref. Each field\n"
 		 "is an attribute; %s.fields describes them.",
 		 pc->info->name, pc->info->name, pc->info->description, pc->info->name);
+	PyMethodDef *methods = class_methods(pc->info->name);
 	PyType_Slot slots[] = {
 		/* Ours, not subtype_dealloc: it drops the type reference itself. */
 		{Py_tp_dealloc, xenobject_dealloc},
 		{Py_tp_getset, getset},
 		{Py_tp_doc, doc},
-		/* Only VM has methods of its own; elsewhere this slot ends the list. */
-		{strcmp(pc->info->name, "VM") == 0 ? Py_tp_methods : 0, vm_methods},
+		/* For a class without methods of its own this slot ends the list. */
+		{methods ? Py_tp_methods : 0, methods},
 		{0, NULL},
 	};
 	PyType_Spec spec = {persist(name), sizeof(XenObject), 0, Py_TPFLAGS_DEFAULT, slots};

@@ -2,20 +2,6 @@
 /* The VM lifecycle methods of xvm.VM: one libxvm call each, GIL released. */
 #include "xvmpy.h"
 
-typedef int (*vm_op_fn)(xvm_conn *conn, const char *vm);
-
-static PyObject *vm_op(XenObject *self, vm_op_fn op)
-{
-	const char *ref = PyUnicode_AsUTF8(self->ref);
-	int r;
-	if (!ref)
-		return NULL;
-	XVM_UNLOCKED(self->conn, r, op(h, ref));
-	if (r < 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
 /* start and resume: (paused=False, force=False) as XenAPI's flags. */
 static PyObject *vm_start_like(XenObject *self, PyObject *args, PyObject *kwargs, const char *fmt,
 			       int (*op)(xvm_conn *, const char *, unsigned))
@@ -46,7 +32,7 @@ static PyObject *vm_resume(XenObject *self, PyObject *args, PyObject *kwargs)
 #define VM_OP(name) \
 	static PyObject *vm_##name(XenObject *self, PyObject *unused) \
 	{ \
-		return vm_op(self, xvm_vm_##name); \
+		return object_op(self, xvm_vm_##name); \
 	}
 VM_OP(clean_shutdown)
 VM_OP(hard_shutdown)
@@ -61,7 +47,7 @@ VM_OP(uninstall)
 
 static PyObject *vm_revert(XenObject *self, PyObject *unused)
 {
-	return vm_op(self, xvm_vm_revert);
+	return object_op(self, xvm_vm_revert);
 }
 
 typedef int (*vm_copy_fn)(xvm_conn *conn, const char *vm, const char *new_name, char **ret);
@@ -78,9 +64,7 @@ static PyObject *vm_copy_op(XenObject *self, PyObject *arg, vm_copy_fn op)
 	XVM_UNLOCKED(self->conn, r, op(h, ref, name, &copy));
 	if (r < 0)
 		return NULL;
-	PyObject *vm = object_new(self->conn, pyclass_lookup("VM"), copy);
-	free(copy);
-	return vm;
+	return object_take(self->conn, pyclass_lookup("VM"), copy);
 }
 
 #define VM_COPY_OP(name) \
@@ -93,29 +77,14 @@ VM_COPY_OP(checkpoint)
 VM_COPY_OP(snapshot_export_to_template)
 #undef VM_COPY_OP
 
-typedef int (*vm_int_fn)(xvm_conn *conn, const char *vm, int64_t value);
-
-static PyObject *vm_int_op(XenObject *self, PyObject *arg, vm_int_fn op)
-{
-	const char *ref = PyUnicode_AsUTF8(self->ref);
-	long long value = ref ? PyLong_AsLongLong(arg) : -1;
-	if (!ref || (value == -1 && PyErr_Occurred()))
-		return NULL;
-	int r;
-	XVM_UNLOCKED(self->conn, r, op(h, ref, value));
-	if (r < 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
 static PyObject *vm_set_vcpus_live(XenObject *self, PyObject *n)
 {
-	return vm_int_op(self, n, xvm_vm_set_vcpus_live);
+	return object_int_op(self, n, xvm_vm_set_vcpus_live);
 }
 
 static PyObject *vm_set_memory_target_live(XenObject *self, PyObject *bytes)
 {
-	return vm_int_op(self, bytes, xvm_vm_set_memory_target_live);
+	return object_int_op(self, bytes, xvm_vm_set_memory_target_live);
 }
 
 static PyObject *vm_simulate_guest_action(XenObject *self, PyObject *arg)

@@ -29,7 +29,8 @@ typedef struct {
 extern PyTypeObject *ConnectionType;
 
 int connection_init(PyObject *module);
-PyObject *connection_open(const char *uri);
+/* xvm_connect_auth: user and password for a remote daemon, NULL for none. */
+PyObject *connection_open(const char *uri, const char *user, const char *password);
 /* The handle for one call; NULL, with xvm.SessionInvalid set, once closed. */
 xvm_conn *conn_enter(ConnectionObject *c);
 /* After the call, with the GIL held: finishes a close() that had to wait. */
@@ -95,10 +96,38 @@ const struct pyclass *pyclass_lookup(const char *name);
 PyObject *object_new(ConnectionObject *conn, const struct pyclass *cls, const char *ref);
 /* The index of the field `name` in cls; nfields if none. */
 size_t pyclass_field_index(const struct pyclass *cls, const char *name);
+/* object_new for a ref libxvm returned, which it frees. */
+PyObject *object_take(ConnectionObject *conn, const struct pyclass *cls, char *ref);
+
+/* A method of one libxvm call on the object, returning None: obj.op(). */
+typedef int (*object_op_fn)(xvm_conn *conn, const char *ref);
+PyObject *object_op(XenObject *self, object_op_fn op);
+/* The same with an int argument: obj.op(n). */
+typedef int (*object_int_fn)(xvm_conn *conn, const char *ref, int64_t value);
+PyObject *object_int_op(XenObject *self, PyObject *arg, object_int_fn op);
+
+/*
+ * The ref an argument names: an object of `cls` or a str (a ref, or for
+ * the calls that take them a name or UUID). NULL with a TypeError naming
+ * the argument `what` otherwise. Borrowed from `o`.
+ */
+const char *object_ref_arg(PyObject *o, const struct pyclass *cls, const char *what);
 
 /* --- VM methods (vm.c) ----------------------------------------------------- */
 
 extern PyMethodDef vm_methods[];
+
+/* --- Storage: SR, PBD, VDI, VBD methods and their Connection calls (storage.c) */
+
+extern PyMethodDef sr_methods[], pbd_methods[], vdi_methods[], vbd_methods[];
+
+PyObject *conn_create_sr(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+PyObject *conn_introduce_sr(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+PyObject *conn_create_pbd(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+PyObject *conn_create_vdi(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+PyObject *conn_create_vbd(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+extern const char conn_create_sr_doc[], conn_introduce_sr_doc[], conn_create_pbd_doc[], conn_create_vdi_doc[],
+	conn_create_vbd_doc[];
 
 /* --- Collections: conn.vms, conn.hosts, ... (collection.c) ----------------- */
 

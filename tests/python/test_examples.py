@@ -47,3 +47,28 @@ def test_watch_example_prints_changes(uri):
     assert w.returncode == 0
     changes = [line.split(" ", 1)[1] for line in out.splitlines()]
     assert changes == ["watched: Halted -> Running", "watched: Running -> Halted", "watched: gone"]
+
+
+def test_storage_example(uri):
+    p = run(os.path.join(EXAMPLES, "storage.py"), uri, "--size", "16")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "created storage-example data: 16 MiB in Local storage (qcow2)",
+        "attached to storage-example at position 0: plugged=True",
+        "snapshot of storage-example data: 16 MiB, is_a_snapshot=True",
+        "detached: 0 drive(s) on the VM",
+        "cleaned up",
+    ]
+    with xvm.connect(uri) as conn:
+        assert conn.vms.all() == [] and conn.vdis.all() == [] and conn.vbds.all() == []
+
+
+def test_storage_example_cleans_up_after_errors(uri):
+    p = run(os.path.join(EXAMPLES, "storage.py"), uri, "--size", str(1 << 40))   # 1 EiB: no room
+    assert p.returncode == 1
+    assert p.stderr.startswith("Error: SR_FULL: ")
+    assert p.stdout == "cleaned up\n"
+    with xvm.connect(uri) as conn:
+        assert conn.vms.all() == [] and conn.vdis.all() == []
+    p = run(os.path.join(EXAMPLES, "storage.py"), uri, "--sr", "nope")
+    assert p.returncode == 1 and "no SR is named 'nope'" in p.stderr

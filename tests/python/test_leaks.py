@@ -61,3 +61,25 @@ def test_rss_flat_over_failing_calls(vm):
 
     steps = growth(fail, 30000, 5000)
     assert min(steps) < 64 * 1024 and sum(steps) < 4 * 2 ** 20, steps
+
+
+def test_rss_flat_over_storage_calls(conn, vm):
+    """The storage wrappers: objects made and destroyed, references passed
+    as objects and strs, records built for libxvm, failures raised."""
+    vdi = conn.srs.by_name("Local storage")[0].create_vdi("d", 1 << 20)
+    cd = conn.create_vbd(vm, type="CD")
+    count = 0
+
+    def call():
+        nonlocal count
+        count += 1
+        if count % 10 == 0:
+            conn.create_vbd(vm, vdi, userdevice=1).destroy()
+        try:
+            (cd.eject, lambda: conn.create_vdi(vdi.SR, "x", 0), lambda: cd.insert(vdi.ref))[count % 3]()
+        except (xvm.VBDIsEmpty, xvm.InvalidValue, xvm.VDIIsNotIso):
+            pass
+
+    steps = growth(call, 30000, 5000)
+    assert min(steps) < 64 * 1024 and sum(steps) < 4 * 2 ** 20, steps
+    assert vm.VBDs == [cd]

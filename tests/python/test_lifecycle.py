@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""VM lifecycle through xvm.VM's methods on the simulated hypervisor."""
+"""VM lifecycle through xvm.VM's methods on the simulated hypervisor,
+in-process and through xvmd."""
 import pytest
 
 import xvm
+
+pytestmark = pytest.mark.through_daemon
 
 
 def test_install_start_stop_uninstall(conn, vm):

@@ -58,6 +58,17 @@ def same(a, b):
         assert a == b
 
 
+# A file SR's space figures are its file system's, read at each call: any
+# writer there (a neighbour's build) moves them between two calls, so they
+# are compared by type alone.
+LIVE = {"SR": ("physical_size", "physical_utilisation")}
+
+
+def steady(name, d):
+    """A record as a dict, its live figures replaced by their types."""
+    return {k: type(v) if k in LIVE.get(name, ()) else v for k, v in d.items()}
+
+
 @pytest.fixture
 def running(conn, vm):
     vm.start()
@@ -69,12 +80,19 @@ def every_object(conn):
     return [(name, cls(conn, ref)) for name, cls in xvm.classes.items() for ref in conn.call(f"{name}.get_all")]
 
 
+@pytest.mark.through_daemon
 def test_every_class_record_is_its_typed_dict(conn, running):
     objs = every_object(conn)
     assert {"pool", "host", "VM", "VM_metrics", "SR", "PBD"} <= {name for name, _ in objs}
     for name, obj in objs:
         want = expected_record(conn, name, obj.ref)
         assert list(want) == list(obj.fields)
+        if name in LIVE:
+            rec = obj.record()
+            assert list(rec) == list(want)
+            same(steady(name, rec), steady(name, want))
+            same(steady(name, rec), steady(name, {k: getattr(obj, k) for k in want}))
+            continue
         # Read field by field, before the record is ever whole.
         rec = obj.record()
         assert type(rec) is xvm.Record and len(rec) == len(want)
@@ -96,6 +114,7 @@ def test_every_class_record_is_its_typed_dict(conn, running):
     assert running in host["resident_VMs"] and isinstance(running.record()["resident_on"], xvm.host)
 
 
+@pytest.mark.through_daemon
 def test_records_are_records_of_the_right_objects(conn, running):
     other = conn.install("sim test", "vm2")
     for name, coll in (("VM", conn.vms), ("VM", conn.templates), ("host", conn.hosts), ("SR", conn.srs),
@@ -104,7 +123,7 @@ def test_records_are_records_of_the_right_objects(conn, running):
         assert recs
         for obj, rec in recs.items():
             assert type(rec) is xvm.Record
-            same(dict(rec), expected_record(conn, name, obj.ref))
+            same(steady(name, rec), steady(name, expected_record(conn, name, obj.ref)))
     assert set(conn.vms.records()) == {running, other}
     assert conn.vdis.records() == {}
 

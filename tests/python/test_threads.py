@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Threads: calls run without the GIL and in parallel on one connection;
-close() while calls are in flight on other threads never crashes."""
+"""Threads: calls run without the GIL and in parallel on one connection,
+VM lifecycle and storage alike; close() while calls are in flight on
+other threads never crashes."""
 import sys
 import threading
 import time
@@ -13,17 +14,22 @@ THREADS = 8
 ROUNDS = 25
 
 
-def test_eight_threads_mix_reads_and_lifecycle(conn):
+def test_eight_threads_mix_reads_lifecycle_and_storage(conn):
     vms = [conn.install("sim test", f"t{i}") for i in range(THREADS)]
+    sr = conn.srs.by_name("Local storage")[0]
+    vbds = [conn.create_vbd(vm, sr.create_vdi(f"t{i} disk", 1 << 20)) for i, vm in enumerate(vms)]
     errors = []
     barrier = threading.Barrier(THREADS)
 
-    def work(vm):
+    def work(vm, vbd):
         try:
             barrier.wait()
             for r in range(ROUNDS):
                 vm.start()
                 assert vm.power_state == "Running"
+                assert vbd.currently_attached      # the thread's disk, attached at start
+                if r % 5 == 0:                     # a live snapshot: qemu-img, under the SR's lock
+                    vbd.VDI.snapshot().destroy()
                 vm.pause()
                 assert vm.record()["power_state"] == "Paused"
                 vm.unpause()
@@ -37,7 +43,7 @@ def test_eight_threads_mix_reads_and_lifecycle(conn):
         except Exception as e:  # reported below, with the thread's VM
             errors.append((vm.name_label, repr(e)))
 
-    threads = [threading.Thread(target=work, args=(vm,)) for vm in vms]
+    threads = [threading.Thread(target=work, args=(vm, vbd)) for vm, vbd in zip(vms, vbds)]
     for t in threads:
         t.start()
     for t in threads:
@@ -46,6 +52,8 @@ def test_eight_threads_mix_reads_and_lifecycle(conn):
     recs = conn.vms.records()
     assert {r["name_label"]: (r["power_state"], r["other_config"]) for r in recs.values()} == {
         f"t{i}": ("Running", {"round": str(ROUNDS - 1)}) for i in range(THREADS)}
+    assert sorted(v.name_label for v in conn.vdis) == sorted(f"t{i} disk" for i in range(THREADS))
+    assert all(vbd.currently_attached for vbd in vbds)
 
 
 def test_calls_release_the_gil(vm):
