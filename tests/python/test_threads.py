@@ -28,6 +28,9 @@ def test_eight_threads_mix_reads_lifecycle_and_storage(conn):
                 vm.start()
                 assert vm.power_state == "Running"
                 assert vbd.currently_attached      # the thread's disk, attached at start
+                vbd.unplug()                       # hot-unplug and plug again, each VM its own
+                assert not vbd.currently_attached
+                vbd.plug()
                 if r % 5 == 0:                     # a live snapshot: qemu-img, under the SR's lock
                     vbd.VDI.snapshot().destroy()
                 vm.pause()
