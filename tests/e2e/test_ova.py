@@ -2,7 +2,6 @@
 """Export to OVA and import: a VM whose disk is the test guest's bootable image
 (HVM from "Other install media") goes out as an OVA and comes back as a new VM
 that boots from its imported disk."""
-import math
 import os
 
 from conftest import READY
@@ -13,14 +12,12 @@ BOOT_TIMEOUT = 120
 
 def test_an_imported_vm_boots(xvm, tmp_path):
     assert GUEST_IMG and os.path.exists(GUEST_IMG), "XVM_TEST_GUEST_IMG must name the built guest.img"
-    sr = xvm.ok("sr-list", "name-label=Local storage", "--minimal")
-    size = math.ceil(os.path.getsize(GUEST_IMG) / (1 << 20))
-    disk = xvm.ok("vdi-import", f"filename={GUEST_IMG}", "format=raw", f"sr-uuid={sr}", f"virtual-size={size}MiB",
-                  "name-label=guest disk")
     vm = xvm.install("orig", template="Other install media")
     xvm.ok("vm-param-set", f"uuid={vm}", "memory-static-min=64MiB")
     xvm.set_memory(vm, "96MiB")
-    xvm.ok("vbd-create", f"vm-uuid={vm}", f"vdi-uuid={disk}", "device=0", "bootable=true")
+    # The disk the template gave the VM gets the guest's bootable image.
+    disk = xvm.ok("vbd-list", f"vm-uuid={vm}", "userdevice=0", "params=vdi-uuid", "--minimal")
+    xvm.ok("vdi-import", f"uuid={disk}", f"filename={GUEST_IMG}", "format=raw")
     ova = tmp_path / "orig.ova"
     xvm.ok("vm-export", "vm=orig", f"filename={ova}", "compress=true")
     # The original goes with its disk: what boots next can only be the import.

@@ -245,12 +245,13 @@ def test_cd_insert_eject_and_a_new_iso_in_the_library(xvm, conn, tmp_path):
 
 def test_firmware_boots_the_test_guest_from_an_xvm_disk(xvm, conn):
     assert GUEST_IMG and os.path.exists(GUEST_IMG), f"missing {GUEST_IMG!r} (meson test sets it)"
-    size = os.path.getsize(GUEST_IMG)
-    vdi = new_disk(conn, "guest disk", size)
-    conn.call("VDI.import_from_file", vdi, GUEST_IMG, "raw")
     uuid = xvm.install("fw", template="Other install media")
     xvm.set_memory(uuid, "256MiB")
-    new_vbd(conn, uuid, vdi, "0", bootable=True)
+    # The template gave the VM its disk: the guest's image goes onto it, as an installer's would.
+    vbd, = [v for v in conn.call("VM.get_VBDs", conn.vms[uuid].ref) if conn.call("VBD.get_userdevice", v) == "0"]
+    vdi = conn.call("VBD.get_VDI", vbd)
+    conn.call("VDI.import_from_file", vdi, GUEST_IMG, "raw")
+    size = conn.call("VDI.get_virtual_size", vdi)
 
     # No kernel is given: SeaBIOS finds no CD and boots the disk's boot sector.
     xvm.ok("vm-start", "vm=fw")
@@ -261,7 +262,7 @@ def test_firmware_boots_the_test_guest_from_an_xvm_disk(xvm, conn):
 
     # Position 0 of q35 is on AHCI, which cannot grow a disk under a guest.
     with pytest.raises(xvmpy.Error) as e:
-        conn.call("VDI.resize", vdi, 2 * size)
+        conn.call("VDI.resize", vdi, size + (1 << 20))
     assert e.value.code == "OPERATION_NOT_SUPPORTED_BY_BACKEND", e.value
     assert conn.call("VDI.get_virtual_size", vdi) == size
 
