@@ -97,25 +97,17 @@ static _Thread_local struct {
 	struct engine *e;
 	const char *task;
 	double reported;
-	struct timespec at;
 } current;
 
 void async_report_progress(double progress)
 {
-	if (!current.task)
-		return;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double since = (double)(now.tv_sec - current.at.tv_sec) + (now.tv_nsec - current.at.tv_nsec) / 1e9;
-	/* A store write (and an event) per percent at most, and not more than 5 a second. */
-	if (progress - current.reported < 0.01 || since < 0.2)
+	/* A store write (and an event) per percent at most: a hundred per task. */
+	if (!current.task || progress - current.reported < 0.01)
 		return;
 	struct json_object *ch = json_object_new_object();
 	json_object_object_add(ch, "progress", json_object_new_double(progress));
-	if (task_update(current.e, current.task, ch) == 0) {
+	if (task_update(current.e, current.task, ch) == 0)
 		current.reported = progress;
-		current.at = now;
-	}
 	json_object_put(ch);
 	error_clear();
 }
@@ -126,7 +118,6 @@ static void run(struct engine *e, struct job *j)
 	current.e = e;
 	current.task = j->task;
 	current.reported = 0;
-	clock_gettime(CLOCK_MONOTONIC, &current.at);
 	int r = methods_call(e, j->method, j->args, &out);
 	current.task = NULL;
 	/* The outcome's error is this thread's; copy it before writing. */
