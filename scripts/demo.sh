@@ -1,8 +1,9 @@
 #!/bin/bash
 # Installs what xvm needs, builds it, and runs a real VM on the embedded
-# default (local:///var/lib/xvm, QEMU): install from a template, boot the
-# project's test guest, show its console, shut it down cleanly (ACPI), and
-# uninstall it.
+# default (local:///var/lib/xvm, QEMU): install from a template, give it a
+# disk in "Local storage", boot the project's test guest, show its console,
+# snapshot the disk while it runs, shut it down cleanly (ACPI), and
+# uninstall it with its disks.
 #   scripts/demo.sh [URI]     (default: local:///var/lib/xvm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,13 @@ xvm() { build/frontends/cli/xvm -c "$uri" "$@"; }
 set -x
 vm=$(xvm vm-install template="Direct kernel boot" new-name-label=demo)
 xvm vm-param-set uuid="$vm" PV-kernel="$kernel" VCPUs-at-startup=2
+disk=$(xvm vm-disk-add uuid="$vm" disk-size=1GiB device=6)
 xvm vm-start uuid="$vm"
 xvm vm-list uuid="$vm" params=name-label,power-state,domid
 timeout 5 build/frontends/cli/xvm -c "$uri" console uuid="$vm" </dev/null | head -4 || true
+snap=$(xvm vdi-snapshot uuid="$disk")
+xvm vm-disk-list uuid="$vm"
 xvm vm-shutdown uuid="$vm"
+xvm vdi-destroy uuid="$snap"
 xvm vm-list uuid="$vm" params=name-label,power-state
 xvm vm-uninstall uuid="$vm" --force
