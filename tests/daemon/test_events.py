@@ -135,7 +135,10 @@ def test_stopping_answers_waiters_at_once(xvmd):
     out = {}
     t = threading.Thread(target=wait_in_thread, args=(xvmd, s, token, out))
     t.start()
-    time.sleep(0.3)
+    # The waiter's call must have reached the daemon before it stops (a loaded
+    # host takes its time): the call blocks, so its thread is still alive.
+    time.sleep(1.5)
+    assert t.is_alive()
     t0 = time.monotonic()
     assert xvmd.stop() == 0
     t.join(timeout=20)
