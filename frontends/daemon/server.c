@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,10 @@ struct request {
 	size_t resp_len;
 };
 
+/* Set while the daemon stops: answers close their connections, so that
+ * server_stop sees when the last one has gone out. */
+static atomic_bool stopping;
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -73,6 +78,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (atomic_load(&stopping))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -334,6 +341,19 @@ static void listener_quiesce(struct listener *l)
 		MHD_quiesce_daemon(l->mhd);
 }
 
+#define DRAIN_MS 2000
+
+/* Waits, a bounded time, for the listener's connections to close. */
+static void listener_drain(struct listener *l)
+{
+	for (int waited = 0; l->mhd && waited < DRAIN_MS; waited += 10) {
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!info || info->num_connections == 0)
+			return;
+		usleep(10000);
+	}
+}
+
 static void listener_close(struct listener *l)
 {
 	if (l->mhd)
@@ -346,10 +366,14 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	atomic_store(&stopping, true);
 	listener_quiesce(&s->tcp);
 	listener_quiesce(&s->local);
-	/* Every suspended connection gets its answer before microhttpd stops. */
+	/* Every suspended connection gets its answer before microhttpd stops... */
 	workers_stop(s->workers);
+	/* ...and has it sent: the answers of the last calls are still queued. */
+	listener_drain(&s->tcp);
+	listener_drain(&s->local);
 	listener_close(&s->tcp);
 	listener_close(&s->local);
 	if (s->unix_path)
