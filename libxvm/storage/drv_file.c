@@ -72,11 +72,5 @@ const struct sr_driver sr_driver_file = {
 	.create = file_create,
 	.attach = file_attach,
 	.destroy = file_destroy,
-	.space = imagedir_space,
-	.scan = imagedir_scan,
-	.vdi_create = imagedir_vdi_create,
-	.vdi_delete = imagedir_vdi_delete,
-	.vdi_resize = imagedir_vdi_resize,
-	.vdi_clone = imagedir_vdi_clone,
-	.vdi_path = imagedir_vdi_path,
+	IMAGEDIR_DRIVER_OPS,
 };

@@ -102,6 +102,12 @@ int imagedir_vdi_clone(struct sr_handle *sr, const char *location, const char *n
 		       const struct sr_live_switch *live, struct sr_volume *src_after, struct sr_volume *ret);
 int imagedir_vdi_path(struct sr_handle *sr, const char *location, char path[XVM_HC_PATH_MAX],
 		      char format[SR_FORMAT_MAX]);
+/* A driver table's volume operations, all of them imagedir's. */
+#define IMAGEDIR_DRIVER_OPS                                                                        \
+	.space = imagedir_space, .scan = imagedir_scan, .vdi_create = imagedir_vdi_create,         \
+	.vdi_delete = imagedir_vdi_delete, .vdi_resize = imagedir_vdi_resize, .vdi_clone = imagedir_vdi_clone, \
+	.vdi_path = imagedir_vdi_path
+
 /* Whether the directory holds any image at all (sr-create refuses to adopt one that does). */
 int imagedir_is_empty(struct sr_handle *sr, bool *empty);
 /* Removes the bases and temporary files left (SR.destroy, after the VDIs). */
