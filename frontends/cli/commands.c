@@ -159,8 +159,8 @@ const struct cli_command cli_commands[] = {
 	  "Make a template from the snapshot (its disks copied copy-on-write); prints the template's UUID.",
 	  NULL, cli_run_snapshot_export_to_template, "VM.snapshot_export_to_template", NULL },
 
-	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true",
-		     "the templates"),
+	LIST_COMMAND("template-list", "VM", "uuid,name-label,name-description", "is-a-template=true,is-a-snapshot=false",
+		     "the templates (snapshots are templates too: snapshot-list)"),
 	PARAM_COMMANDS("template", "VM", "a template"),
 	{ "template-uninstall", "VM", P("template-uuid"), NONE, 0, NULL, NULL,
 	  "Delete a template and the disks it owns; the built-in templates stay (VM_IS_TEMPLATE).",

@@ -38,7 +38,7 @@ struct cli_command {
 	const char *const *optional;
 	unsigned flags;
 	const char *default_params;   /* list commands: fields shown without params= */
-	const char *default_filter;   /* name=value applied unless the user filters on name */
+	const char *default_filter;   /* name=value,... each applied unless the user filters on that name */
 	const char *description;
 	/* Static checks of the parameters' values (no connection); returns a cli_exit. */
 	int (*check)(struct cli_ctx *ctx);

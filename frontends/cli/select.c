@@ -53,17 +53,25 @@ int cli_filters_compile(struct cli_ctx *ctx)
 		if (r)
 			return r;
 	}
-	const char *def = ctx->cmd->default_filter;
-	if (!def)
-		return CLI_EXIT_OK;
-	const char *eq = strchr(def, '=');
-	char name[64];
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - def), def);
-	const struct xvm_field_info *f = cli_field_lookup(ctx->cls, name);
-	for (size_t i = 0; i < ctx->nfilters; i++)
-		if (ctx->filters[i].field == f)
-			return CLI_EXIT_OK;
-	return f ? add_filter(ctx, f, NULL, eq + 1) : cli_usage(ctx, "no field %s in class %s", name, ctx->cls->name);
+	/* The command's own filters, "field=value,...": each unless the user filters on that field. */
+	for (const char *def = ctx->cmd->default_filter; def && *def;) {
+		size_t len = strcspn(def, ",");
+		const char *eq = memchr(def, '=', len);
+		char name[64], value[64];
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - def), def);
+		snprintf(value, sizeof(value), "%.*s", (int)(def + len - eq - 1), eq + 1);
+		def += len + (def[len] == ',');
+		const struct xvm_field_info *f = cli_field_lookup(ctx->cls, name);
+		if (!f)
+			return cli_usage(ctx, "no field %s in class %s", name, ctx->cls->name);
+		bool given = false;
+		for (size_t i = 0; i < ctx->nfilters; i++)
+			given |= ctx->filters[i].field == f;
+		int r = given ? 0 : add_filter(ctx, f, NULL, value);
+		if (r)
+			return r;
+	}
+	return CLI_EXIT_OK;
 }
 
 void cli_filters_clear(struct cli_ctx *ctx)

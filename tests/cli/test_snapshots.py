@@ -59,6 +59,10 @@ def test_snapshot_of_a_running_vm(xvm):
     assert xvm.ok("snapshot-param-get", f"uuid={snap}", "param-name=power-state") == "halted"
     write(xvm, disk(xvm, vm), 0x22)
     assert reads(xvm, disk(xvm, snap), 0x11)
+    # A snapshot is a template, but template-list leaves snapshots to snapshot-list (as xe).
+    assert snap not in xvm.ok("template-list", "--minimal").split(",")
+    assert snap in xvm.ok("template-list", "is-a-snapshot=true", "--minimal").split(",")
+    assert xvm.ok("snapshot-list", "--minimal") == snap
 
 
 def test_checkpoint_then_revert_resumes_it(xvm):
