@@ -8,7 +8,6 @@
  */
 #include "storage/storage.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,202 +25,6 @@
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
-}
-
-static void add_int(struct json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
-}
-
-static int refs_of(struct engine *e, const struct class_def *c, const char *field, const char *value,
-		   struct json_object **refs)
-{
-	return rec_find(e, c, field, value, refs);
-}
-
-#define FOR_EACH_REF(arr, i, ref) \
-	for (size_t i = 0; i < json_object_array_length(arr); i++) \
-		for (const char *ref = json_object_get_string(json_object_array_get_idx(arr, i)); ref; ref = NULL)
-
-/* --- records from volumes ---------------------------------------------------- */
-
-/* The volume of a VDI record: at its location, or else one that carries its
- * identity (an operation that moved the volume, such as a live snapshot,
- * was cut short before recording the new location). */
-static const struct sr_volume *find_volume(const struct sr_volume *vols, size_t n, const char *location,
-					   const char *uuid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(vols[i].location, location) == 0)
-			return &vols[i];
-	for (size_t i = 0; *uuid && i < n; i++)
-		if (strcmp(vols[i].vdi_uuid, uuid) == 0)
-			return &vols[i];
-	return NULL;
-}
-
-static void volume_fields(struct json_object *o, const struct sr_volume *v)
-{
-	add_int(o, "virtual_size", v->virtual_size);
-	add_int(o, "physical_utilisation", v->physical_utilisation);
-	json_object_object_add(o, "missing", json_object_new_boolean(0));
-}
-
-int storage_volume_record(struct engine *e, const char *sr_ref, const struct sr_volume *v,
-			  struct json_object *extra, char ref[XVM_REF_BUFLEN])
-{
-	struct json_object *o = extra ? json_object_get(extra) : json_object_new_object(), *sm;
-	char uuid[XVM_UUID_BUFLEN];
-	char *clash = NULL;
-	int r = 0;
-	snprintf(uuid, sizeof(uuid), "%s", v->vdi_uuid);
-	/* A volume copied from another SR may carry a VDI identity in use already. */
-	if (*uuid && (r = rec_find_one(e, &class_vdi, "uuid", uuid, &clash)) == 0 && clash)
-		*uuid = 0;
-	free(clash);
-	if (r < 0) {
-		json_object_put(o);
-		return r;
-	}
-	if (!*uuid)
-		uuid_generate_str(uuid);
-	ref_generate(ref);
-	add_str(o, "uuid", uuid);
-	add_str(o, "SR", sr_ref);
-	add_str(o, "location", v->location);
-	if (!json_object_object_get_ex(o, "name_label", NULL))
-		add_str(o, "name_label", *v->label ? v->label : v->location);
-	/* A read-only volume (an ISO image) is a read-only disk; others are as the caller asked. */
-	if (v->read_only || !json_object_object_get_ex(o, "read_only", NULL))
-		json_object_object_add(o, "read_only", json_object_new_boolean(v->read_only));
-	if (!json_object_object_get_ex(o, "sm_config", &sm)) {
-		sm = json_object_new_object();
-		json_object_object_add(o, "sm_config", sm);
-	}
-	add_str(sm, "type", v->format);
-	volume_fields(o, v);
-	r = rec_insert(e, &class_vdi, ref, o);
-	json_object_put(o);
-	return r;
-}
-
-/* The VBDs that use a VDI: the CD drives among them are emptied, the rest deleted. */
-static int drop_vbds_of(struct engine *e, const char *vdi)
-{
-	struct json_object *vbds;
-	int r = refs_of(e, &class_vbd, "VDI", vdi, &vbds);
-	static const char *const fields[] = { "type", NULL };
-	FOR_EACH_REF(vbds, i, vbd) {
-		if (r < 0)
-			break;
-		struct json_object *rec;
-		if ((r = rec_read_fields(e, &class_vbd, vbd, fields, &rec)) < 0)
-			break;
-		if (strcmp(rec_str(rec, "type"), "CD") == 0) {
-			struct json_object *ch = json_object_new_object();
-			add_str(ch, "VDI", XVM_NULL_REF);
-			json_object_object_add(ch, "empty", json_object_new_boolean(1));
-			r = rec_update(e, &class_vbd, vbd, ch);
-			json_object_put(ch);
-		} else {
-			r = rec_delete(e, &class_vbd, vbd);
-		}
-		json_object_put(rec);
-	}
-	json_object_put(vbds);
-	return r;
-}
-
-int storage_forget_vdi(struct engine *e, const char *vdi)
-{
-	int r = drop_vbds_of(e, vdi);
-	return r < 0 ? r : rec_delete(e, &class_vdi, vdi);
-}
-
-/* A vanished volume's VDI: an ISO image is forgotten (CD drives that held
- * it are emptied) unless a running VM has it in; a disk is kept, marked
- * missing, for the user to see what was lost. */
-static int volume_gone(struct engine *e, const char *vdi, bool iso)
-{
-	char *vm = NULL;
-	int r = iso ? storage_vdi_running_vm(e, vdi, &vm) : 0;
-	if (r < 0)
-		return r;
-	if (iso && !vm)
-		return storage_forget_vdi(e, vdi);
-	free(vm);
-	struct json_object *ch = json_object_new_object();
-	json_object_object_add(ch, "missing", json_object_new_boolean(1));
-	r = rec_update(e, &class_vdi, vdi, ch);
-	json_object_put(ch);
-	return r;
-}
-
-int storage_sync_volumes(struct engine *e, struct sr_handle *sr, const struct sr_volume *vols, size_t n)
-{
-	struct json_object *vdis;
-	int r = refs_of(e, &class_vdi, "SR", sr->ref, &vdis);
-	if (r < 0)
-		return r;
-	bool iso = strcmp(sr->drv->content_type, "iso") == 0;
-	bool *known = calloc(n ? n : 1, sizeof(*known));
-	if (!known) {
-		json_object_put(vdis);
-		return error_oom();
-	}
-	static const char *const fields[] = { "location", "uuid", NULL };
-	FOR_EACH_REF(vdis, i, vdi) {
-		if (r < 0)
-			break;
-		struct json_object *rec;
-		if ((r = rec_read_fields(e, &class_vdi, vdi, fields, &rec)) < 0)
-			break;
-		const struct sr_volume *v = find_volume(vols, n, rec_str(rec, "location"), rec_str(rec, "uuid"));
-		if (v && known[v - vols])
-			v = NULL;
-		if (v) {
-			known[v - vols] = true;
-			struct json_object *ch = json_object_new_object();
-			volume_fields(ch, v);
-			json_object_object_add(ch, "location", json_object_new_string(v->location));
-			r = rec_update(e, &class_vdi, vdi, ch);
-			json_object_put(ch);
-		} else {
-			r = volume_gone(e, vdi, iso);
-		}
-		json_object_put(rec);
-	}
-	json_object_put(vdis);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		char ref[XVM_REF_BUFLEN];
-		if (!known[i]) {
-			log_info("SR %s: introducing %s", sr->uuid, vols[i].location);
-			r = storage_volume_record(e, sr->ref, &vols[i], NULL, ref);
-		}
-	}
-	free(known);
-	return r;
-}
-
-int storage_update_space(struct engine *e, struct sr_handle *sr)
-{
-	struct sr_space space = { 0 };
-	int r = sr->drv->space ? sr->drv->space(sr, &space) : 0;
-	if (r < 0)
-		return r;
-	sqlite3_stmt *st = store_stmt(e->store, "SELECT COALESCE(SUM(virtual_size), 0) FROM VDI WHERE SR = ? AND missing = 0");
-	if (!st)
-		return -XVM_ERR_STORE_ERROR;
-	sqlite3_bind_text(st, 1, sr->ref, -1, SQLITE_TRANSIENT);
-	int64_t allocated = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	struct json_object *ch = json_object_new_object();
-	add_int(ch, "physical_size", space.physical_size);
-	add_int(ch, "physical_utilisation", space.physical_utilisation);
-	add_int(ch, "virtual_allocation", (uint64_t)allocated);
-	r = rec_update(e, &class_sr, sr->ref, ch);
-	json_object_put(ch);
-	return r;
 }
 
 /* Scans the storage (caller holds the SR lock) and records what it found, in one transaction. */
@@ -322,12 +125,12 @@ static int check_map_of_strings(struct json_object *m, const char *what)
 static int refuse_known_config(struct engine *e, const struct sr_driver *drv, const struct sr_handle *h)
 {
 	struct json_object *pbds;
-	int r = refs_of(e, &class_pbd, "host", e->host_ref, &pbds);
+	int r = rec_find(e, &class_pbd, "host", e->host_ref, &pbds);
 	if (r < 0)
 		return r;
 	static const char *const pbd_fields[] = { "SR", NULL };
 	static const char *const sr_fields[] = { "type", "name_label", NULL };
-	FOR_EACH_REF(pbds, i, pbd) {
+	STORAGE_FOR_EACH_REF(pbds, i, pbd) {
 		struct json_object *p = NULL, *sr = NULL;
 		struct sr_handle other;
 		if (r == 0 && (r = rec_read_fields(e, &class_pbd, pbd, pbd_fields, &p)) == 0 &&
@@ -505,8 +308,8 @@ int pbd_create(struct engine *e, const char *host, const char *sr_ref, struct js
 static int refuse_in_use(struct engine *e, const char *sr_ref, const char *doing)
 {
 	struct json_object *vdis;
-	int r = refs_of(e, &class_vdi, "SR", sr_ref, &vdis);
-	FOR_EACH_REF(vdis, i, vdi) {
+	int r = rec_find(e, &class_vdi, "SR", sr_ref, &vdis);
+	STORAGE_FOR_EACH_REF(vdis, i, vdi) {
 		if (r < 0)
 			break;
 		char *vm = NULL;
@@ -660,11 +463,11 @@ static int unset_pool_srs(struct engine *e, const char *sr_ref)
 	int r = 0;
 	for (const char *const *f = fields; r == 0 && *f; f++) {
 		struct json_object *pools;
-		if ((r = refs_of(e, &class_pool, *f, sr_ref, &pools)) < 0)
+		if ((r = rec_find(e, &class_pool, *f, sr_ref, &pools)) < 0)
 			break;
 		struct json_object *ch = json_object_new_object();
 		add_str(ch, *f, XVM_NULL_REF);
-		FOR_EACH_REF(pools, i, pool)
+		STORAGE_FOR_EACH_REF(pools, i, pool)
 			if (r == 0)
 				r = rec_update(e, &class_pool, pool, ch);
 		json_object_put(ch);
@@ -680,13 +483,13 @@ static int forget_records(struct engine *e, const char *sr_ref)
 	if (r < 0)
 		return r;
 	struct json_object *vdis = NULL, *pbds = NULL;
-	if ((r = refs_of(e, &class_vdi, "SR", sr_ref, &vdis)) == 0) {
-		FOR_EACH_REF(vdis, i, vdi)
+	if ((r = rec_find(e, &class_vdi, "SR", sr_ref, &vdis)) == 0) {
+		STORAGE_FOR_EACH_REF(vdis, i, vdi)
 			if (r == 0)
 				r = storage_forget_vdi(e, vdi);
 	}
-	if (r == 0 && (r = refs_of(e, &class_pbd, "SR", sr_ref, &pbds)) == 0) {
-		FOR_EACH_REF(pbds, i, pbd)
+	if (r == 0 && (r = rec_find(e, &class_pbd, "SR", sr_ref, &pbds)) == 0) {
+		STORAGE_FOR_EACH_REF(pbds, i, pbd)
 			if (r == 0)
 				r = rec_delete(e, &class_pbd, pbd);
 	}
@@ -765,7 +568,7 @@ int sr_destroy(struct engine *e, const char *sr_ref)
 	r = refuse_in_use(e, sr_ref, "destroy the SR");
 	struct json_object *vdis = NULL;
 	if (r == 0)
-		r = refs_of(e, &class_vdi, "SR", sr_ref, &vdis);
+		r = rec_find(e, &class_vdi, "SR", sr_ref, &vdis);
 	store_rollback(e->store);
 	if (r < 0 || (r = open_locked(e, sr_ref, SR_OPEN_PLUGGED, &h, &lock)) < 0) {
 		json_object_put(vdis);
@@ -775,7 +578,7 @@ int sr_destroy(struct engine *e, const char *sr_ref)
 		r = ERR2(XVM_ERR_SR_OPERATION_NOT_SUPPORTED, sr_ref, "destroy",
 			 "a %s SR cannot be destroyed: forget it instead", h.drv->type);
 	/* Each disk's volume goes, then what holds them. */
-	FOR_EACH_REF(vdis, i, vdi) {
+	STORAGE_FOR_EACH_REF(vdis, i, vdi) {
 		if (r < 0)
 			break;
 		char *location = NULL;
@@ -859,7 +662,7 @@ int storage_refresh_changed(struct engine *e)
 	}
 	sqlite3_reset(st);
 	bool *stale = calloc(json_object_array_length(todo) + 1, sizeof(*stale));
-	FOR_EACH_REF(todo, i, sr_ref) {
+	STORAGE_FOR_EACH_REF(todo, i, sr_ref) {
 		struct sr_handle h;
 		char stamp[128], key[80], *old = NULL;
 		/* An SR that is not plugged here, or whose driver fails, is left as it is. */
@@ -876,7 +679,7 @@ int storage_refresh_changed(struct engine *e)
 	}
 	store_rollback(e->store);
 	r = 0;
-	FOR_EACH_REF(todo, i, sr_ref)
+	STORAGE_FOR_EACH_REF(todo, i, sr_ref)
 		if (stale[i] && (r = sr_scan(e, sr_ref)) < 0) {
 			log_warning("SR %s changed; rescanning it failed: %s", sr_ref, xvm_last_error()->message);
 			r = 0;

@@ -15,6 +15,11 @@
 
 struct engine;
 
+/* For each reference `ref` in the JSON array arr. */
+#define STORAGE_FOR_EACH_REF(arr, i, ref)                          \
+	for (size_t i = 0; i < json_object_array_length(arr); i++) \
+		for (const char *ref = json_object_get_string(json_object_array_get_idx(arr, i)); ref; ref = NULL)
+
 /* --- SR and PBD (sr_ops.c) -------------------------------------------------- */
 
 struct sr_create_args {
@@ -45,7 +50,8 @@ int pbd_unplug(struct engine *e, const char *pbd);
  * storage objects are read, so a new image shows without an sr-scan. */
 int storage_refresh_changed(struct engine *e);
 
-/* Inside a write transaction. */
+/* --- VDI records from volumes (volume_records.c), inside a write transaction --- */
+
 int storage_sync_volumes(struct engine *e, struct sr_handle *sr, const struct sr_volume *vols, size_t n);
 int storage_update_space(struct engine *e, struct sr_handle *sr);
 /* A VDI record for a volume; `extra` (borrowed, may be NULL) gives more fields. */
