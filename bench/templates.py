@@ -11,26 +11,11 @@ The copy-on-write install must stay under 100 ms and flat in size.
 """
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import shutil
-import time
 
-GiB = 1 << 30
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def fill(path, size):
-    cmds = []
-    for off in range(0, size, GiB):
-        cmds += ["-c", f"write -q -P 0x5a {off} {min(GiB, size - off)}"]
-    subprocess.run(["qemu-io", "-f", "qcow2", *cmds, path], check=True)
+from images import GiB, fill, timed
 
 
 def disk_template(conn, sr, srdir, gib, fill_gib):

@@ -348,14 +348,6 @@ class SROperationNotSupported(Error):
     """SR_OPERATION_NOT_SUPPORTED: the storage repository's type cannot do that."""
     code: str
 
-class SRNotEmpty(Error):
-    """SR_NOT_EMPTY: the storage repository still holds disks."""
-    code: str
-
-class SRHasPBD(Error):
-    """SR_HAS_PBD: the storage repository is plugged into a host."""
-    code: str
-
 class SRHasNoPbds(Error):
     """SR_HAS_NO_PBDS: no host is connected to the storage repository."""
     code: str

@@ -51,8 +51,6 @@ extern "C" {
 	X(SR_BACKEND_FAILURE, "the storage driver or its tools failed") \
 	X(SR_UNKNOWN_DRIVER, "no storage driver of that type") \
 	X(SR_OPERATION_NOT_SUPPORTED, "the storage repository's type cannot do that") \
-	X(SR_NOT_EMPTY, "the storage repository still holds disks") \
-	X(SR_HAS_PBD, "the storage repository is plugged into a host") \
 	X(SR_HAS_NO_PBDS, "no host is connected to the storage repository") \
 	X(SR_DEVICE_IN_USE, "the device or directory already holds a storage repository or data") \
 	X(PBD_EXISTS, "the host already has a connection to the storage repository") \

@@ -98,7 +98,9 @@ static int check_content_type(const struct sr_driver *drv, const char **content_
 {
 	if (!**content_type)
 		*content_type = drv->content_type;
-	if (strcmp(*content_type, drv->content_type) != 0 && strcmp(*content_type, "disk") != 0)
+	/* xe also calls disk SRs' content "disk"; an ISO library's is always "iso". */
+	bool disk_alias = strcmp(*content_type, "disk") == 0 && strcmp(drv->content_type, "user") == 0;
+	if (strcmp(*content_type, drv->content_type) != 0 && !disk_alias)
 		return ERR2(XVM_ERR_INVALID_VALUE, "content_type", *content_type,
 			    "a %s SR holds content of type %s, not %s", drv->type, drv->content_type, *content_type);
 	return 0;

@@ -179,6 +179,8 @@ def test_sr_create_errors(xvm, tmp_path):
     assert "SR_BACKEND_FAILURE" in err and "not a directory" in err
     err = xvm.fails(1, "sr-create", "name-label=n", "type=file", "shared=true", f"device-config:location={tmp_path}")
     assert "INVALID_VALUE" in err and "shared" in err
+    err = xvm.fails(1, "sr-create", "name-label=n", "type=iso", "content-type=disk", f"device-config:location={tmp_path}")
+    assert "INVALID_VALUE" in err and "content_type" in err       # an ISO library holds CDs, not disks
     err = xvm.fails(1, "sr-create", "name-label=n", "type=file", "host-uuid=nope", f"device-config:location={tmp_path}")
     assert "UUID_INVALID" in err
     assert sr_configs(xvm) == before
