@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what xvm needs, builds it, and runs a real VM on the embedded
-# default (local:///var/lib/xvm, QEMU): install from a template, give it a
-# disk in "Local storage", boot the project's test guest, show its console,
+# default (local:///var/lib/xvm, QEMU): install the "xvm test guest" template
+# (the project's test guest on a disk of its own in "Local storage"), give it a
+# second disk, boot it from its disk through SeaBIOS, show its console,
 # snapshot the disk while it runs, shut it down cleanly (ACPI), and
 # uninstall it with its disks.
 #   scripts/demo.sh [URI]     (default: local:///var/lib/xvm)
@@ -14,11 +15,10 @@ export XVM_QEMU_ACCEL=${XVM_QEMU_ACCEL:-tcg}
 scripts/install-deps.sh
 [ -d build ] || meson setup build --buildtype=debugoptimized
 ninja -C build
-kernel=$PWD/build/tests/guest/guest.elf
 xvm() { build/frontends/cli/xvm -c "$uri" "$@"; }
 set -x
-vm=$(xvm vm-install template="Direct kernel boot" new-name-label=demo)
-xvm vm-param-set uuid="$vm" PV-kernel="$kernel" VCPUs-at-startup=2
+vm=$(xvm vm-install template="xvm test guest" new-name-label=demo)
+xvm vm-param-set uuid="$vm" VCPUs-at-startup=2
 disk=$(xvm vm-disk-add uuid="$vm" disk-size=1GiB device=6)
 xvm vm-start uuid="$vm"
 xvm vm-list uuid="$vm" params=name-label,power-state,domid

@@ -19,6 +19,7 @@
 #include "objects/registry.h"
 #include "storage/storage.h"
 #include "store/store.h"
+#include "templates/builtin.h"
 #include "templates/provision.h"
 
 /* A template by reference, UUID or (unique) name. Inside a transaction. */
@@ -211,6 +212,23 @@ static int copy_drives(struct made *m, struct json_object *vbds, bool copy, cons
 	return r;
 }
 
+/* A disk filled from an image that ships with the templates, at least as big as the image. */
+static int disk_from_image(struct engine *e, struct json_object *rec, const struct provision_item *it, char **vdi)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s", templates_image_dir(), it->image) < 0)
+		return error_oom();
+	int r = 0;
+	if (access(path, R_OK) < 0)
+		r = ERR2(XVM_ERR_INVALID_VALUE, "image", it->image,
+			 "the template's disk image %s cannot be read (%s): is xvm installed whole? (XVM_TEMPLATE_IMAGE_DIR)",
+			 path, strerror(errno));
+	else
+		r = vdi_create_from_image(e, rec, path, it->format, vdi);
+	free(path);
+	return r;
+}
+
 /* The disks and CD drive other_config:disks asks for: in the disk's SR, else
  * `sr`, else the pool's default SR (resolved by the caller into sr_default). */
 static int provision_drives(struct made *m, const char *spec, const char *new_name, const char *sr)
@@ -245,11 +263,12 @@ static int provision_drives(struct made *m, const char *spec, const char *new_na
 			snprintf(label, sizeof(label), "%s disk %d", new_name, items[i].device);
 		struct json_object *rec = json_object_new_object();
 		json_object_object_add(rec, "SR", json_object_new_string(disk_sr ? disk_sr : sr));
-		json_object_object_add(rec, "virtual_size", json_object_new_int64((int64_t)items[i].size));
+		if (items[i].size)
+			json_object_object_add(rec, "virtual_size", json_object_new_int64((int64_t)items[i].size));
 		json_object_object_add(rec, "name_label", json_object_new_string(label));
 		json_object_object_add(rec, "type", json_object_new_string("system"));
 		char *vdi = NULL;
-		r = vdi_create(m->e, rec, &vdi);
+		r = *items[i].image ? disk_from_image(m->e, rec, &items[i], &vdi) : vdi_create(m->e, rec, &vdi);
 		json_object_put(rec);
 		free(disk_sr);
 		if (r < 0)

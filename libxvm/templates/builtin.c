@@ -16,15 +16,25 @@
 #include "store/store.h"
 #include "templates/yaml_loader.h"
 
-const char *templates_dir(void)
+/* The directory the environment names, else the installed one, else the
+ * uninstalled tree's (a run from the build directory). */
+static const char *data_dir(const char *env_name, const char *installed, const char *uninstalled)
 {
-	const char *env = getenv("XVM_TEMPLATE_DIR");
+	const char *env = getenv(env_name);
 	if (env && *env)
 		return env;
 	struct stat st;
-	if (stat(XVM_TEMPLATE_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return XVM_TEMPLATE_DIR;
-	return XVM_SOURCE_TEMPLATE_DIR;
+	return stat(installed, &st) == 0 && S_ISDIR(st.st_mode) ? installed : uninstalled;
+}
+
+const char *templates_dir(void)
+{
+	return data_dir("XVM_TEMPLATE_DIR", XVM_TEMPLATE_DIR, XVM_SOURCE_TEMPLATE_DIR);
+}
+
+const char *templates_image_dir(void)
+{
+	return data_dir("XVM_TEMPLATE_IMAGE_DIR", XVM_TEMPLATE_IMAGE_DIR, XVM_BUILD_TEMPLATE_IMAGE_DIR);
 }
 
 static int yaml_name(const struct dirent *d)

@@ -14,3 +14,8 @@ int templates_sync_builtin(struct engine *e);
 
 /* The directory in use (static storage). */
 const char *templates_dir(void);
+
+/* Where the images of template disks (`image:` in a template's disks) are:
+ * $XVM_TEMPLATE_IMAGE_DIR, else the installed directory, else the build
+ * tree's (static storage). */
+const char *templates_image_dir(void);

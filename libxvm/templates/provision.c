@@ -31,6 +31,16 @@ static int append_escaped(char **xml, const char *v)
 	return r;
 }
 
+/* ` key="value"` when the value is not empty. */
+static int append_attr(char **xml, const char *key, const char *value)
+{
+	int r = 0;
+	if (*value && ((r = append(xml, " ")) < 0 || (r = append(xml, key)) < 0 || (r = append(xml, "=\"")) < 0 ||
+		       (r = append_escaped(xml, value)) < 0 || (r = append(xml, "\"")) < 0))
+		return r;
+	return 0;
+}
+
 int provision_xml_add(char **xml, const struct provision_item *it)
 {
 	char head[160];
@@ -46,7 +56,8 @@ int provision_xml_add(char **xml, const struct provision_item *it)
 		return r;
 	if ((r = append(xml, it->bootable ? "\" bootable=\"true\" type=\"system\"" : "\" bootable=\"false\" type=\"system\"")) < 0)
 		return r;
-	if (*it->name && ((r = append(xml, " name=\"")) < 0 || (r = append_escaped(xml, it->name)) < 0 || (r = append(xml, "\"")) < 0))
+	if ((r = append_attr(xml, "name", it->name)) < 0 || (r = append_attr(xml, "image", it->image)) < 0 ||
+	    (*it->image && (r = append_attr(xml, "format", it->format)) < 0))
 		return r;
 	return append(xml, "/>");
 }
@@ -117,7 +128,15 @@ int provision_parse(const char *xml, struct provision_item **items, size_t *n)
 		}
 		it.device = (int)dev;
 		if (disk) {
-			if (!attr(p, end, "size", v, sizeof(v)) || parse_int64(v, &size) < 0 || size <= 0) {
+			if (!attr(p, end, "image", it.image, sizeof(it.image)))
+				it.image[0] = 0;
+			else if (!attr(p, end, "format", it.format, sizeof(it.format))) {
+				r = bad(xml, "a disk made from an image needs its format=\"raw|qcow2|vhd|vmdk\"");
+				break;
+			}
+			/* size="0": as big as the image. */
+			if (!attr(p, end, "size", v, sizeof(v)) || parse_int64(v, &size) < 0 || size < 0 ||
+			    (size == 0 && !*it.image)) {
 				r = bad(xml, "each disk needs a size=\"BYTES\" above 0");
 				break;
 			}

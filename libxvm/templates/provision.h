@@ -3,7 +3,9 @@
  * The disks a template asks for, in xapi's shape: other_config:disks holds
  *   <provision><disk device="0" size="8589934592" sr="" bootable="true" type="system"/></provision>
  * (sr "": the pool's default SR), to which xvm adds a name="..." attribute
- * and <cd device="3"/> for an empty CD drive. VM.provision reads it.
+ * and image="FILE" format="raw" (a disk made from an image that ships with
+ * xvm's templates) and <cd device="3"/> for an empty CD drive. VM.provision
+ * reads it.
  */
 #pragma once
 
@@ -18,6 +20,8 @@ struct provision_item {
 	char sr[40];        /* disks: an SR's UUID, "" for the default SR */
 	bool bootable;
 	char name[128];     /* disks: "" for none */
+	char image[128];    /* disks: a file of templates_image_dir(), "" for an empty disk */
+	char format[8];     /* its format (raw, qcow2, vhd, vmdk) when image is set */
 };
 
 /* Appends an item to *xml (a growing "<provision>..." text; NULL to start). */

@@ -260,13 +260,56 @@ static int check_keys(struct parser *p, const char *path, struct json_object *v,
 	return 0;
 }
 
-/* disks: [{size, bootable, sr: default|UUID, name}], positions 0, 1, 2, 4, ... (3 is the CD's). */
+/* A disk's image: a file name under the template image directory, which
+ * neither leaves it nor names it absolutely. */
+static bool image_name_ok(const char *s, size_t size)
+{
+	if (!s || !*s || *s == '/' || strlen(s) >= size)
+		return false;
+	for (const char *c = s; c; c = strchr(c, '/'), c = c ? c + 1 : NULL)
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == 0))
+			return false;
+	return true;
+}
+
+/* A disk made from an image: image: FILE, format: raw|qcow2|vhd|vmdk (raw when absent). */
+static int disk_image(struct parser *p, const char *path, struct json_object *d, struct provision_item *it)
+{
+	char fpath[48];
+	struct json_object *f;
+	snprintf(fpath, sizeof(fpath), "%s/image", path);
+	if (!json_object_object_get_ex(d, "image", &f))
+		return 0;
+	const char *s = scalar(f);
+	if (!image_name_ok(s, sizeof(it->image)))
+		return fail(p, line_of(p, fpath),
+			    "%s takes a file name under the template image directory (no leading / or ..), not %s",
+			    fpath, json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN));
+	snprintf(it->image, sizeof(it->image), "%s", s);
+	snprintf(it->format, sizeof(it->format), "raw");
+	snprintf(fpath, sizeof(fpath), "%s/format", path);
+	if (json_object_object_get_ex(d, "format", &f)) {
+		static const char *const formats[] = { "raw", "qcow2", "vhd", "vmdk" };
+		s = scalar(f);
+		for (size_t k = 0; s && k < sizeof(formats) / sizeof(formats[0]); k++)
+			if (strcmp(s, formats[k]) == 0) {
+				snprintf(it->format, sizeof(it->format), "%s", s);
+				return 0;
+			}
+		return fail(p, line_of(p, fpath), "%s takes raw, qcow2, vhd or vmdk, not %s", fpath,
+			    json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN));
+	}
+	return 0;
+}
+
+/* disks: [{size, bootable, sr: default|UUID, name, image, format}], positions 0, 1, 2, 4, ... (3 is the CD's).
+ * A disk made from an image is as big as the image unless size asks for more. */
 static int disks_spec(struct parser *p, struct json_object *v, char **xml)
 {
 	if (!json_object_is_type(v, json_type_array))
-		return fail(p, line_of(p, "disks"), "disks is a list of disks ({size, bootable, sr, name}), not %s",
+		return fail(p, line_of(p, "disks"), "disks is a list of disks ({size, bootable, sr, name, image, format}), not %s",
 			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	static const char *const known[] = { "size", "bootable", "sr", "name", NULL };
+	static const char *const known[] = { "size", "bootable", "sr", "name", "image", "format", NULL };
 	int device = 0, r = 0;
 	for (size_t i = 0; r == 0 && i < json_object_array_length(v); i++, device++) {
 		struct json_object *d = json_object_array_get_idx(v, i), *f;
@@ -275,13 +318,17 @@ static int disks_spec(struct parser *p, struct json_object *v, char **xml)
 		if ((r = check_keys(p, path, d, known)) < 0)
 			break;
 		struct provision_item it = { .device = device == 3 ? ++device : device };
+		if ((r = disk_image(p, path, d, &it)) < 0)
+			break;
 		snprintf(fpath, sizeof(fpath), "%s/size", path);
 		if (!json_object_object_get_ex(d, "size", &f)) {
-			r = fail(p, line_of(p, path), "%s: the required key 'size' is missing", path);
+			if (!*it.image) {
+				r = fail(p, line_of(p, path), "%s: the required key 'size' is missing (a disk has a size, an image or both)", path);
+				break;
+			}
+		} else if ((r = size_value(p, fpath, f, &it.size)) < 0) {
 			break;
 		}
-		if ((r = size_value(p, fpath, f, &it.size)) < 0)
-			break;
 		snprintf(fpath, sizeof(fpath), "%s/bootable", path);
 		if (json_object_object_get_ex(d, "bootable", &f) && (r = bool_value(p, fpath, f, &it.bootable)) < 0)
 			break;

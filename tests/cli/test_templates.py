@@ -4,6 +4,7 @@ converting a VM to a template, installs sharing its disks copy-on-write
 (copy=true: full copies), vm-clone, vm-copy, template-param-* and
 template-uninstall, and the built-in templates that stay."""
 import json
+import os
 import subprocess
 
 import pytest
@@ -47,6 +48,26 @@ def test_install_provisions_disk_and_cd(xvm, tmp_path):
     vdi = drives(xvm, u2)["0"]["VDI"]
     assert xvm.ok("vdi-param-get", f"uuid={vdi}", "param-name=SR") == other
     assert xvm.ok("vdi-param-get", f"uuid={vdi}", "param-name=name-label") == "Debian Bookworm 12 system disk"
+
+
+def test_the_test_guest_template_copies_its_image(xvm):
+    image = os.environ["XVM_TEST_GUEST_IMG"]
+    vm = xvm.install("tg", template="xvm test guest")
+    d = drives(xvm, vm)
+    assert sorted(d) == ["0"] and d["0"]["bootable"] is True
+    p = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", image, str(vdi_file(xvm, d["0"]["VDI"]))],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert xvm.ok("vdi-param-get", f"uuid={d['0']['VDI']}", "param-name=virtual-size") == str(os.path.getsize(image))
+
+
+@pytest.mark.local_only("the image directory is the engine's setting: xvmd's environment is not the CLI's")
+def test_a_missing_template_image_fails_cleanly(xvm, tmp_path):
+    before = xvm.snapshot(), vdis(xvm)
+    err = xvm.fails(1, "vm-install", "template=xvm test guest", "new-name-label=x",
+                    env={"XVM_TEMPLATE_IMAGE_DIR": str(tmp_path)})
+    assert "INVALID_VALUE" in err and f"{tmp_path}/guest.img" in err, err
+    assert (xvm.snapshot(), vdis(xvm)) == before
 
 
 def test_unknown_template_and_bad_options(xvm):

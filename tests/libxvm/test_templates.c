@@ -190,6 +190,27 @@ Test(templates, disks_cd_nics_and_recommendations)
 	json_object_put(rec);
 }
 
+Test(templates, disks_from_images)
+{
+	struct json_object *rec = load_ok(tfile("img.yaml", "uuid: " UUID_A "\nname_label: x\n"
+							 "disks:\n"
+							 "  - image: guest.img\n    bootable: true\n"
+							 "  - {image: sub/data.qcow2, format: qcow2, size: 1GiB}\n"));
+	cr_assert_str_eq(oc_value(rec, "disks"),
+			 "<provision><disk device=\"0\" size=\"0\" sr=\"\" bootable=\"true\" type=\"system\" "
+			 "image=\"guest.img\" format=\"raw\"/>"
+			 "<disk device=\"1\" size=\"1073741824\" sr=\"\" bootable=\"false\" type=\"system\" "
+			 "image=\"sub/data.qcow2\" format=\"qcow2\"/></provision>");
+	json_object_put(rec);
+#define HEAD "uuid: " UUID_A "\nname_label: x\ndisks:\n"
+	load_fails("i1.yaml", HEAD "  - image: /etc/passwd\n", 4, "disks/0/image");
+	load_fails("i2.yaml", HEAD "  - image: ../../etc/passwd\n", 4, "no leading / or ..");
+	load_fails("i3.yaml", HEAD "  - image: a/../../b\n", 4, "disks/0/image");
+	load_fails("i4.yaml", HEAD "  - image: guest.img\n    format: iso\n", 5, "raw, qcow2, vhd or vmdk");
+	load_fails("i5.yaml", HEAD "  - image: [a]\n", 4, "disks/0/image");
+#undef HEAD
+}
+
 Test(templates, bad_disks_cd_nics_and_recommendations)
 {
 #define HEAD "uuid: " UUID_A "\nname_label: x\n"

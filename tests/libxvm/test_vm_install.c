@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "storage_common.h"
 
@@ -299,4 +301,50 @@ Test(vm_install, provision_failing_leaves_nothing)
 	json_object_put(oc);
 	T_OK(xvm_vm_start(conn, vm, 0));
 	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_VM_BAD_POWER_STATE, 3, vm, "halted", "running");
+}
+
+/* VM.provision of other_config:disks `spec` on vm; returns the error code (0: made). */
+static int provision(const char *spec)
+{
+	char oc[1024], args[200];
+	snprintf(oc, sizeof(oc), "{\"disks\": \"%s\"}", spec);
+	T_OK(t_set_json(conn, "VM", vm, "other_config", oc));
+	snprintf(args, sizeof(args), "[\"%s\"]", vm);
+	struct json_object *res = NULL;
+	int r = t_call(conn, "VM.provision", args, &res);
+	json_object_put(res);
+	return r;
+}
+
+Test(vm_install, a_disk_from_a_template_image_holds_the_image)
+{
+	char images[4300], image[4400];
+	snprintf(images, sizeof(images), "%s/images", dir);
+	snprintf(image, sizeof(image), "%s/disk.raw", images);
+	cr_assert_eq(mkdir(images, 0755), 0);
+	t_write_file(image, "");
+	cr_assert_eq(truncate(image, 3 * MiB / 2), 0);
+	st_write(image, "raw", 0x22, "0", "1M");
+	setenv("XVM_TEMPLATE_IMAGE_DIR", images, 1);
+
+	/* No size: as big as the image. */
+	T_OK(provision("<provision><disk device=\\\"0\\\" size=\\\"0\\\" sr=\\\"\\\" bootable=\\\"true\\\" "
+		       "image=\\\"disk.raw\\\" format=\\\"raw\\\"/></provision>"));
+	const char *vdi = t_gets(conn, "VBD", vbd_at(vm, "0"), "VDI");
+	cr_assert_eq(t_geti(conn, "VDI", vdi, "virtual_size"), 3 * MiB / 2);
+	cr_assert(st_reads(st_vdi_file(conn, vdi), "qcow2", 0x22, "0", "1M"), "the disk does not hold the image");
+
+	/* A missing image: a clear error naming it, nothing made, the spec kept. */
+	size_t vdis = count("VDI"), vbds = count("VBD");
+	T_ERR(provision("<provision><disk device=\\\"1\\\" size=\\\"1048576\\\" sr=\\\"\\\" bootable=\\\"false\\\"/>"
+			"<disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"gone.raw\\\" format=\\\"raw\\\"/></provision>"),
+	      XVM_ERR_INVALID_VALUE, 2, "image", "gone.raw");
+	cr_assert(strstr(xvm_last_error()->message, images), "%s", xvm_last_error()->message);
+	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
+	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
+	/* An image without its format, or an empty disk of size 0: not a spec. */
+	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"disk.raw\\\"/></provision>"),
+	      XVM_ERR_INVALID_VALUE, -1);
+	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\"/></provision>"), XVM_ERR_INVALID_VALUE, -1);
+	unsetenv("XVM_TEMPLATE_IMAGE_DIR");
 }
