@@ -247,6 +247,14 @@ const struct cli_command cli_commands[] = {
 	LIST_COMMAND("vbd-list", "VBD", "uuid,VM,VDI,userdevice,device,type,empty", NULL,
 		     "the drives of the VMs (VBDs)"),
 	PARAM_COMMANDS("vbd", "VBD", "a drive (VBD)"),
+
+	{ "vtpm-create", "VTPM", P("vm-uuid"), P("is-unique"), 0, NULL, NULL,
+	  "Give the halted VM a TPM 2.0 (at most one; is-unique=true: clones of the VM get a new TPM, not a copy "
+	  "of its contents). Prints its UUID.",
+	  cli_check_param_values, cli_run_vtpm_create, NULL, NULL },
+	ON_UUID("vtpm-destroy", "VTPM", "VTPM.destroy", "Delete the vTPM of a halted VM, and the TPM's contents."),
+	LIST_COMMAND("vtpm-list", "VTPM", "uuid,VM,is-unique,is-protected", NULL, "the virtual TPMs"),
+	PARAM_COMMANDS("vtpm", "VTPM", "a virtual TPM"),
 	LIST_COMMAND("console-list", "console", "uuid,VM,protocol,location", NULL, "the consoles of running VMs"),
 	PARAM_COMMANDS("console", "console", "a console"),
 	LIST_COMMAND("task-list", "task", "uuid,name-label,name-description,status,progress", NULL,
