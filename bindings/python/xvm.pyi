@@ -427,6 +427,10 @@ class VTPMMaxAmountReached(Error):
     """VTPM_MAX_AMOUNT_REACHED: the VM has as many vTPMs as it may have."""
     code: str
 
+class VMHasVTPM(Error):
+    """VM_HAS_VTPM: the operation cannot keep the VM's vTPM."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 

@@ -65,11 +65,13 @@ const struct cli_command cli_commands[] = {
 	  "Destroy the selected VM(s) and the disks they own, shutting them down hard if needed. "
 	  "Asks first when run from a terminal, unless --force.",
 	  NULL, cli_run_vm_uninstall, NULL },
-	{ "vm-export", "VM", P("filename"), P("vm", "uuid", "compress"), CLI_CMD_SELECT | CLI_CMD_FILTERS, NULL, NULL,
+	{ "vm-export", "VM", P("filename"), P("vm", "uuid", "compress", "without-vtpm"), CLI_CMD_SELECT | CLI_CMD_FILTERS,
+	  NULL, NULL,
 	  "Write the halted VM (or snapshot) to an OVA file: OVF descriptor, VMDK disks, SHA256 manifest; "
-	  "compress=true gzips the disks.",
+	  "compress=true gzips the disks. An OVA cannot hold a vTPM: a VM with one needs without-vtpm=true, "
+	  "and the VM imported from it has no TPM.",
 	  cli_check_export, cli_run_vm_export, NULL },
-	{ "template-export", "VM", P("template-uuid", "filename"), P("compress"), 0, NULL, NULL,
+	{ "template-export", "VM", P("template-uuid", "filename"), P("compress", "without-vtpm"), 0, NULL, NULL,
 	  "Write the template to an OVA file, as vm-export does.",
 	  cli_check_export, cli_run_template_export, NULL },
 	{ "vm-import", "VM", P("filename"), P("sr-uuid", "preserve"), 0, NULL, NULL,

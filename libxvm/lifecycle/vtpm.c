@@ -226,21 +226,28 @@ static int vtpms_of(struct engine *e, const char *vm, struct json_object **refs)
 	return rec_find(e, &class_vtpm, "VM", vm, refs);
 }
 
+int vtpm_count(struct engine *e, const char *vm, size_t *ret)
+{
+	struct json_object *refs = NULL;
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	if ((r = vtpms_of(e, vm, &refs)) == 0)
+		*ret = json_object_array_length(refs);
+	store_rollback(e->store);
+	json_object_put(refs);
+	return r;
+}
+
 int vtpm_create(struct engine *e, const char *vm, bool is_unique, char **ret_ref)
 {
 	struct vm_op op;
 	int r = vm_op_begin(e, vm, "create_vtpm", VM_OP_ALLOW_TEMPLATE, &op);
 	if (r < 0)
 		return r;
-	struct json_object *refs = NULL;
-	if ((r = store_begin_read(e->store)) < 0)
+	size_t have = 0;
+	if ((r = vtpm_count(e, vm, &have)) < 0)
 		return vm_op_abort(&op, r);
-	r = vtpms_of(e, vm, &refs);
-	store_rollback(e->store);
-	if (r < 0)
-		return vm_op_abort(&op, r);
-	size_t have = json_object_array_length(refs);
-	json_object_put(refs);
 	/* The VM's operation lock keeps another create from getting in between. */
 	if (have >= VTPM_MAX) {
 		char max[8];

@@ -26,6 +26,9 @@ int vtpm_create(struct engine *e, const char *vm, bool is_unique, char **ret_ref
 /* XenAPI VTPM.destroy: its VM must be Halted; the state goes too. */
 int vtpm_destroy(struct engine *e, const char *ref);
 
+/* How many vTPMs the VM has (opens its own read transaction). */
+int vtpm_count(struct engine *e, const char *vm, size_t *ret);
+
 /* The state dir of the VM's vTPM into cfg->vtpm_dir; empty when it has none. */
 int vtpm_domain_config(struct engine *e, const char *vm, struct xvm_hc_domain_config *cfg);
 

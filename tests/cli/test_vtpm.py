@@ -68,3 +68,17 @@ def test_windows_11_install_gets_one_vtpm(xvm):
     assert "vtpm" not in xvm.get(vm, "other-config")
     desc = xvm.ok("template-param-get", "uuid=3e6a4dcb-d8b9-5e88-88bf-46f1cd0926bd", "param-name=name-description")
     assert "TPM 2.0" in desc and "no TPM" not in desc
+
+
+def test_ova_export_refuses_a_vtpm_unless_told_to_leave_it_out(xvm, tmp_path):
+    vm = xvm.install("vm1")
+    xvm.ok("vtpm-create", f"vm-uuid={vm}")
+    ova = tmp_path / "vm1.ova"
+    err = xvm.fails(1, "vm-export", f"uuid={vm}", f"filename={ova}")
+    assert "VM_HAS_VTPM" in err and "without_vtpm=true" in err
+    assert not ova.exists()
+    assert "without-vtpm" in xvm.fails(2, "vm-export", f"uuid={vm}", f"filename={ova}", "without-vtpm=perhaps")
+    xvm.ok("vm-export", f"uuid={vm}", f"filename={ova}", "without-vtpm=true")
+    imported = xvm.ok("vm-import", f"filename={ova}")
+    assert xvm.get(imported, "VTPMs") == ""
+    assert xvm.get(vm, "VTPMs") != ""
