@@ -2,8 +2,9 @@
 """A vTPM under a real Linux (Debian's kernel, the busybox initramfs of
 tests/linux booted with xvm.watch=tpm): the guest sees a TPM 2.0 with the
 endorsement key swtpm_setup made, the same key across a restart and a
-suspend/resume (the TPM's state persists), and swtpm ends with the VM, also
-when its QEMU is killed."""
+suspend/resume (the TPM's state persists), a checkpoint's revert resumes
+the guest on the snapshot's copy of the TPM, and swtpm ends with the VM,
+also when its QEMU is killed."""
 import os
 import re
 import signal
@@ -72,6 +73,34 @@ def test_tpm2_state_persists_across_restart_and_suspend(xvm):
     m = c.wait(TPM, timeout=60)
     m = c.wait(TPM, timeout=60)
     assert int(m["n"]) > 0 and (m["version"], m["ek"]) == ("2", ek), c.transcript()
+    xvm.ok("vm-shutdown", "vm=tpm", "--force")
+    xvm.assert_nothing_running()
+
+
+def test_checkpoint_revert_resumes_on_the_snapshots_tpm(xvm):
+    uuid = tpm_guest(xvm, "tpm")
+    xvm.ok("vm-start", "vm=tpm")
+    c = xvm.console("tpm")
+    ek = c.wait(TPM, timeout=BOOT_TIMEOUT)["ek"]
+    before = int(c.wait(TPM, timeout=30)["n"])
+    cp = xvm.ok("vm-checkpoint", "vm=tpm", "new-name-label=cp")
+    assert xvm.power(uuid) == "running"
+    snap_tpm = xvm.ok("vtpm-list", f"VM={cp}", "--minimal")
+    assert snap_tpm and snap_tpm != xvm.get(uuid, "VTPMs")
+    old = xvm.get(uuid, "VTPMs")
+    xvm.ok("snapshot-revert", f"snapshot-uuid={cp}")
+    assert xvm.power(uuid) == "running"
+    now = xvm.get(uuid, "VTPMs")
+    assert now and now not in (old, snap_tpm), "the VM's vTPM is no copy of the snapshot's"
+    assert not os.path.exists(os.path.join(xvm.state_dir, "vtpm", old)), "the replaced TPM state is left"
+    c2 = xvm.console("tpm")
+    # Reports from around the checkpoint's instant on, by the same TPM.
+    m = c2.wait(TPM, timeout=60)
+    m = c2.wait(TPM, timeout=60)
+    assert int(m["n"]) >= before and (m["version"], m["ek"]) == ("2", ek), c2.transcript()
+    assert len(swtpms(xvm)) == 1
+    xvm.ok("snapshot-destroy", f"snapshot-uuid={cp}")
+    assert not os.path.exists(os.path.join(xvm.state_dir, "vtpm", snap_tpm))
     xvm.ok("vm-shutdown", "vm=tpm", "--force")
     xvm.assert_nothing_running()
 

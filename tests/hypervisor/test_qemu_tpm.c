@@ -78,6 +78,15 @@ static bool gone_within(pid_t pid, double secs)
 	return true;
 }
 
+/* Kills the domain's QEMU: its swtpm must go by itself; then destroy leaves nothing. */
+static void kill_qemu_and_check(uint32_t domid, pid_t qemu, pid_t sw)
+{
+	kill(qemu, SIGKILL);
+	cr_assert(gone_within(sw, 5), "swtpm outlived its killed QEMU");
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, domid), 0);
+	hvt_assert_gone(domid, qemu);
+}
+
 Test(qemu_tpm, one_swtpm_per_domain_gone_with_destroy)
 {
 	struct xvm_hc_domain_info i;
@@ -129,10 +138,7 @@ Test(qemu_tpm, a_killed_qemu_takes_its_swtpm_along)
 	cr_assert_eq(hvt_qemu_create(hv, &cfg, &domid), 0, "%s", xvm_hv_last_error(hv));
 	i = hvt_info(hv, domid);
 	sw = swtpm_pid(domid);
-	kill((pid_t)i.pid, SIGKILL);
-	cr_assert(gone_within(sw, 5), "swtpm outlived a killed QEMU");
-	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, domid), 0);
-	hvt_assert_gone(domid, (pid_t)i.pid);
+	kill_qemu_and_check(domid, (pid_t)i.pid, sw);
 }
 
 Test(qemu_tpm, save_ends_swtpm_and_restore_starts_it_on_the_same_state)
@@ -236,4 +242,54 @@ Test(qemu_tpm, bad_state_dirs_are_refused_before_anything_starts)
 	snprintf(cfg.vtpm_dir, sizeof cfg.vtpm_dir, "%s/none", dir);
 	cr_assert_eq(hvt_qemu_create(hv, &cfg, &domid), -ENOENT);
 	cr_assert(strstr(xvm_hv_last_error(hv), "vTPM state dir"), "%s", xvm_hv_last_error(hv));
+}
+
+/* Its monitor killed, the domain is re-adopted by the next open: swtpm runs on
+ * with QEMU, and still goes when QEMU does (the adopting monitor stops it). */
+Test(qemu_tpm, readopted_domain_keeps_and_then_ends_its_swtpm)
+{
+	struct xvm_hc_domain_info i;
+	char tpm[64], p[600];
+	uint32_t domid;
+	long mon = 0;
+	pid_t sw;
+	FILE *f;
+
+	REQUIRE_SWTPM();
+	tpm_guest(1);
+	cr_assert_eq(hvt_qemu_create(hv, &cfg, &domid), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_UNPAUSE, domid), 0);
+	i = hvt_info(hv, domid);
+	sw = swtpm_pid(domid);
+	hv = xvm_hv_close(hv);
+	snprintf(p, sizeof p, "%s/run/qemu/%u/monitor.pid", dir, domid);
+	cr_assert((f = fopen(p, "r")) && fscanf(f, "%ld", &mon) == 1);
+	fclose(f);
+	cr_assert_eq(kill((pid_t)mon, SIGKILL), 0);
+	cr_assert(gone_within((pid_t)mon, 2));
+	cr_assert(hvt_pid_alive(sw), "swtpm died with the monitor, under a running guest");
+	cr_assert_eq(xvm_hv_open("qemu", dir, 0, &hv), 0, "%s", xvm_hv_last_error(NULL));
+	cr_assert_eq(hvt_info(hv, domid).state, XVM_HC_STATE_RUNNING);
+	qemu_tpm(domid, tpm, sizeof tpm);
+	cr_assert_str_eq(tpm, "tpm-crb emulator");
+	kill_qemu_and_check(domid, (pid_t)i.pid, sw);
+}
+
+/* QEMU fails at start after swtpm came up: swtpm goes too. */
+Test(qemu_tpm, qemu_failing_at_start_leaves_no_swtpm)
+{
+	struct xvm_hc_domain_list l = { .head = XVM_HC_HEAD(0) };
+	pid_t pids[8];
+	uint32_t domid;
+	int r;
+
+	REQUIRE_SWTPM();
+	tpm_guest(1);
+	setenv("XVM_QEMU_BINARY", "/bin/false", 1);
+	r = hvt_qemu_create(hv, &cfg, &domid);
+	unsetenv("XVM_QEMU_BINARY");
+	cr_assert_eq(r, -EIO, "%d %s", r, xvm_hv_last_error(hv));
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DOMAIN_LIST, &l), 0);
+	cr_assert_eq(l.count, 0);
+	cr_assert_eq(hvt_our_processes(pids, 8), 0, "left: %d", (int)pids[0]);
 }
