@@ -48,11 +48,13 @@ static int io_error(const char *what, const char *path)
 	return ERR1(XVM_ERR_INTERNAL_ERROR, path, "cannot %s %s: %s", what, path, strerror(errno));
 }
 
-/* Writes text to path through a temporary file and a rename. */
+/* Writes text to path through a temporary file of its own and a rename:
+ * two creates at once each write a whole file. */
 static int write_file(const char *path, const char *text)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	char tmp[4096], uuid[XVM_UUID_BUFLEN];
+	uuid_generate_str(uuid);
+	snprintf(tmp, sizeof(tmp), "%s.%s.tmp", path, uuid);
 	FILE *f = fopen(tmp, "we");
 	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
 		int r = io_error("write", path);
@@ -72,11 +74,11 @@ static int setup_config(struct engine *e, char **conf)
 {
 	char *ca = vtpm_path(e, "ca"), *text = NULL, *localca = NULL, *opts = NULL;
 	*conf = NULL;
-	int r = ca ? mkdir_p(ca) : error_oom();
-	if (r < 0) {
+	int r = ca ? 0 : error_oom();
+	if (r == 0 && mkdir_p(ca) < 0)
 		r = io_error("create", ca);
+	if (r < 0)
 		goto out;
-	}
 	if (asprintf(&localca, "%s/swtpm-localca.conf", ca) < 0 || asprintf(&opts, "%s/swtpm-localca.options", ca) < 0 ||
 	    asprintf(conf, "%s/swtpm_setup.conf", ca) < 0) {
 		r = error_oom();
@@ -191,8 +193,8 @@ static int make_state(struct engine *e, const char *uuid, const char *from)
 	char tmpname[XVM_UUID_BUFLEN + 8];
 	snprintf(tmpname, sizeof(tmpname), ".new-%s", uuid);
 	char *tmp = vtpm_path(e, tmpname), *dir = vtpm_path(e, uuid), *src = from ? vtpm_path(e, from) : NULL;
-	int r = tmp && dir && (!from || src) ? mkdir_p(tmp) : error_oom();
-	if (r < 0 && tmp && dir)
+	int r = tmp && dir && (!from || src) ? 0 : error_oom();
+	if (r == 0 && mkdir_p(tmp) < 0)
 		r = io_error("create", tmp);
 	if (r == 0)
 		r = from ? copy_state(src, tmp) : manufacture(e, tmp);
