@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend.h"
 #include "config_check.h"
@@ -57,6 +58,33 @@ int hv_config_check(const struct xvm_hc_domain_config *c, uint32_t max_vcpus)
 		xvm_hv_set_error("vcpus_online %u is out of range 1..%u", c->vcpus_online,
 				 c->vcpus_max);
 		return -EINVAL;
+	}
+	return hv_vtpm_check(c);
+}
+
+int hv_vtpm_check(const struct xvm_hc_domain_config *c)
+{
+	struct stat st;
+
+	if (!HV_TERMINATED(c->vtpm_dir)) {
+		xvm_hv_set_error("vtpm_dir is not NUL-terminated");
+		return -EINVAL;
+	}
+	if (!*c->vtpm_dir)
+		return 0;
+	/* swtpm's option syntax has no escape for a comma. */
+	if (c->vtpm_dir[0] != '/' || strchr(c->vtpm_dir, ',')) {
+		xvm_hv_set_error("vTPM state dir '%s' must be an absolute path without commas", c->vtpm_dir);
+		return -EINVAL;
+	}
+	if (stat(c->vtpm_dir, &st) < 0) {
+		int r = -errno;
+		xvm_hv_set_error("vTPM state dir %s: %s", c->vtpm_dir, strerror(-r));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		xvm_hv_set_error("vTPM state dir %s is not a directory", c->vtpm_dir);
+		return -ENOTDIR;
 	}
 	return 0;
 }

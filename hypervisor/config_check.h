@@ -22,8 +22,11 @@ bool hv_uuid_valid(const char *u);
 /* Whether s is one of the NULL-terminated set. */
 bool hv_one_of(const char *s, const char *const *set);
 
-/* uuid, name and vcpu counts; max_vcpus is the backend's limit. */
+/* uuid, name, vcpu counts (max_vcpus is the backend's limit) and the vTPM dir. */
 int hv_config_check(const struct xvm_hc_domain_config *c, uint32_t max_vcpus);
+
+/* The vTPM state dir: empty, or an existing directory named by an absolute path without commas. */
+int hv_vtpm_check(const struct xvm_hc_domain_config *c);
 
 /* Every vcpu's affinity names only CPUs in the host's cpumask. */
 int hv_affinity_check(const struct xvm_hc_domain_config *c, uint64_t cpumask, uint32_t cpu_count);

@@ -135,6 +135,11 @@ struct xvm_hc_domain_config {
 	bool secure_boot;            /* UEFI with secure boot (q35): Microsoft's keys enrolled */
 	bool viridian;               /* Hyper-V enlightenments for Windows guests */
 	bool usb_tablet;             /* a USB tablet: an absolute pointer for the graphical console */
+	/* A TPM 2.0 whose state lives in this directory (swtpm's --tpmstate), an
+	 * absolute path without commas; empty: no TPM. The state dir is made by
+	 * the caller (swtpm_setup); a save stream carries the TPM's volatile state,
+	 * and a restore must name the same dir. */
+	char vtpm_dir[XVM_HC_PATH_MAX];
 };
 
 struct xvm_hc_domain_create {
@@ -184,6 +189,8 @@ struct xvm_hc_domain_info {
 	uint64_t cpu_time_ns;
 	uint64_t start_time;         /* seconds since the epoch */
 	int64_t pid;                 /* backing process, if any; 0 for sim */
+	/* Appended. */
+	bool vtpm;                   /* the domain has a TPM (on sim: recorded, not emulated) */
 };
 
 /* Lists every domain the backend runs. The caller gives the buffer; when

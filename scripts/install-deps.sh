@@ -9,7 +9,7 @@ PACKAGES="
   libjson-c-dev uuid-dev libyaml-dev libsqlite3-dev libcriterion-dev libxml2-dev zlib1g-dev
   python3-dev python3-pytest
   libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libpam0g-dev libnfs-dev libext2fs-dev
-  qemu-system-x86 qemu-utils qemu-block-extra ovmf
+  qemu-system-x86 qemu-utils qemu-block-extra ovmf swtpm swtpm-tools
   busybox-static xz-utils zstd genisoimage isolinux syslinux-common
   e2fsprogs lvm2 util-linux mount debootstrap
   nfs-ganesha nfs-ganesha-vfs rpcbind iproute2

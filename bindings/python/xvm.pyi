@@ -209,6 +209,9 @@ class Connection:
     def consoles(self) -> Collection[console]:
         """The console objects on this connection (xvm.Collection)."""
     @property
+    def vtpms(self) -> Collection[VTPM]:
+        """The VTPM objects on this connection (xvm.Collection)."""
+    @property
     def templates(self) -> Collection[VM]:
         """The template VM objects on this connection (xvm.Collection)."""
 
@@ -420,6 +423,14 @@ class BootloaderFailed(Error):
     """BOOTLOADER_FAILED: the bootloader cannot boot the VM from its disk."""
     code: str
 
+class VTPMMaxAmountReached(Error):
+    """VTPM_MAX_AMOUNT_REACHED: the VM has as many vTPMs as it may have."""
+    code: str
+
+class VMHasVTPM(Error):
+    """VM_HAS_VTPM: the operation cannot keep the VM's vTPM."""
+    code: str
+
 class pool(XenObject):
     """XenAPI's pool class: A pool of hosts sharing state.
 
@@ -541,8 +552,8 @@ class VM(XenObject):
     def uuid(self) -> str:
         """uuid (str; read-only): Unique identifier"""
     @property
-    def allowed_operations(self) -> list[Literal['snapshot', 'clone', 'copy', 'checkpoint', 'provision', 'start', 'start_on', 'pause', 'unpause', 'clean_shutdown', 'clean_reboot', 'hard_shutdown', 'power_state_reset', 'hard_reboot', 'suspend', 'resume', 'resume_on', 'pool_migrate', 'migrate_send', 'changing_memory_live', 'changing_VCPUs_live', 'make_into_template', 'export', 'destroy', 'revert']]:
-        """allowed_operations (list of enum: snapshot, clone, copy, checkpoint, provision, start, start_on, pause, unpause, clean_shutdown, clean_reboot, hard_shutdown, power_state_reset, hard_reboot, suspend, resume, resume_on, pool_migrate, migrate_send, changing_memory_live, changing_VCPUs_live, make_into_template, export, destroy, revert; read-only): Operations allowed in the current state"""
+    def allowed_operations(self) -> list[Literal['snapshot', 'clone', 'copy', 'checkpoint', 'provision', 'start', 'start_on', 'pause', 'unpause', 'clean_shutdown', 'clean_reboot', 'hard_shutdown', 'power_state_reset', 'hard_reboot', 'suspend', 'resume', 'resume_on', 'pool_migrate', 'migrate_send', 'changing_memory_live', 'changing_VCPUs_live', 'make_into_template', 'export', 'destroy', 'revert', 'create_vtpm']]:
+        """allowed_operations (list of enum: snapshot, clone, copy, checkpoint, provision, start, start_on, pause, unpause, clean_shutdown, clean_reboot, hard_shutdown, power_state_reset, hard_reboot, suspend, resume, resume_on, pool_migrate, migrate_send, changing_memory_live, changing_VCPUs_live, make_into_template, export, destroy, revert, create_vtpm; read-only): Operations allowed in the current state"""
     @property
     def current_operations(self) -> dict[str, str]:
         """current_operations (dict of str to str; read-only): Operations in flight: task reference -> operation"""
@@ -600,6 +611,9 @@ class VM(XenObject):
     @property
     def VBDs(self) -> list[VBD]:
         """VBDs (list of VBD; read-only): Virtual block devices"""
+    @property
+    def VTPMs(self) -> list[VTPM]:
+        """VTPMs (list of VTPM; read-only): Virtual TPMs"""
     @property
     def consoles(self) -> list[console]:
         """consoles (list of console; read-only): Consoles of the running VM"""
@@ -1212,3 +1226,33 @@ class console(XenObject):
         """VM (VM or None; read-only): The VM"""
     other_config: dict[str, str]
     """other_config (dict of str to str; read-write): Additional configuration"""
+
+class VTPM(XenObject):
+    """XenAPI's VTPM class: A virtual TPM 2.0 device.
+
+    Objects come from a Connection's collections, or from a ref. Each field
+    is an attribute; VTPM.fields describes them."""
+    @property
+    def uuid(self) -> str:
+        """uuid (str; read-only): Unique identifier"""
+    @property
+    def allowed_operations(self) -> list[Literal['destroy']]:
+        """allowed_operations (list of enum: destroy; read-only): Operations allowed in the current state"""
+    @property
+    def current_operations(self) -> dict[str, str]:
+        """current_operations (dict of str to str; read-only): Operations in flight: task reference -> operation"""
+    @property
+    def VM(self) -> VM | None:
+        """VM (VM or None; read-only): The VM the TPM belongs to"""
+    @property
+    def backend(self) -> VM | None:
+        """backend (VM or None; read-only): The domain where the backend is located (none: the host)"""
+    @property
+    def persistence_backend(self) -> Literal['xapi']:
+        """persistence_backend (enum: xapi; read-only): Where the TPM's state is kept: the host's state dir"""
+    @property
+    def is_unique(self) -> bool:
+        """is_unique (bool; read-only): Whether the contents are never copied"""
+    @property
+    def is_protected(self) -> bool:
+        """is_protected (bool; read-only): Whether the contents of the VTPM are secured according to the TPM spec"""

@@ -65,11 +65,13 @@ const struct cli_command cli_commands[] = {
 	  "Destroy the selected VM(s) and the disks they own, shutting them down hard if needed. "
 	  "Asks first when run from a terminal, unless --force.",
 	  NULL, cli_run_vm_uninstall, NULL },
-	{ "vm-export", "VM", P("filename"), P("vm", "uuid", "compress"), CLI_CMD_SELECT | CLI_CMD_FILTERS, NULL, NULL,
+	{ "vm-export", "VM", P("filename"), P("vm", "uuid", "compress", "without-vtpm"), CLI_CMD_SELECT | CLI_CMD_FILTERS,
+	  NULL, NULL,
 	  "Write the halted VM (or snapshot) to an OVA file: OVF descriptor, VMDK disks, SHA256 manifest; "
-	  "compress=true gzips the disks.",
+	  "compress=true gzips the disks. An OVA cannot hold a vTPM: a VM with one needs without-vtpm=true, "
+	  "and the VM imported from it has no TPM.",
 	  cli_check_export, cli_run_vm_export, NULL },
-	{ "template-export", "VM", P("template-uuid", "filename"), P("compress"), 0, NULL, NULL,
+	{ "template-export", "VM", P("template-uuid", "filename"), P("compress", "without-vtpm"), 0, NULL, NULL,
 	  "Write the template to an OVA file, as vm-export does.",
 	  cli_check_export, cli_run_template_export, NULL },
 	{ "vm-import", "VM", P("filename"), P("sr-uuid", "preserve"), 0, NULL, NULL,
@@ -247,6 +249,14 @@ const struct cli_command cli_commands[] = {
 	LIST_COMMAND("vbd-list", "VBD", "uuid,VM,VDI,userdevice,device,type,empty", NULL,
 		     "the drives of the VMs (VBDs)"),
 	PARAM_COMMANDS("vbd", "VBD", "a drive (VBD)"),
+
+	{ "vtpm-create", "VTPM", P("vm-uuid"), P("is-unique"), 0, NULL, NULL,
+	  "Give the halted VM a TPM 2.0 (at most one; is-unique=true: clones of the VM get a new TPM, not a copy "
+	  "of its contents). Prints its UUID.",
+	  cli_check_param_values, cli_run_vtpm_create, NULL, NULL },
+	ON_UUID("vtpm-destroy", "VTPM", "VTPM.destroy", "Delete the vTPM of a halted VM, and the TPM's contents."),
+	LIST_COMMAND("vtpm-list", "VTPM", "uuid,VM,is-unique,is-protected", NULL, "the virtual TPMs"),
+	PARAM_COMMANDS("vtpm", "VTPM", "a virtual TPM"),
 	LIST_COMMAND("console-list", "console", "uuid,VM,protocol,location", NULL, "the consoles of running VMs"),
 	PARAM_COMMANDS("console", "console", "a console"),
 	LIST_COMMAND("task-list", "task", "uuid,name-label,name-description,status,progress", NULL,

@@ -180,6 +180,10 @@ int cli_run_vdi_export(struct cli_ctx *ctx);
 int cli_run_vbd_create(struct cli_ctx *ctx);
 int cli_run_vbd_insert(struct cli_ctx *ctx);
 
+/* --- commands_vtpm.c: vTPMs ----------------------------------------------------- */
+
+int cli_run_vtpm_create(struct cli_ctx *ctx);
+
 /* --- commands_vm_disks.c: a VM's disks and CD drives ---------------------------- */
 
 int cli_run_vm_disk_add(struct cli_ctx *ctx);

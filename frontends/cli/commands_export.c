@@ -142,13 +142,16 @@ static int check_bool(struct cli_ctx *ctx, const char *name)
 
 int cli_check_export(struct cli_ctx *ctx)
 {
-	return check_bool(ctx, "compress");
+	int r = check_bool(ctx, "compress");
+	return r ? r : check_bool(ctx, "without-vtpm");
 }
 
 static int export_ref(struct cli_ctx *ctx, const char *ref)
 {
 	struct json_object *options = json_object_new_object(), *args = json_object_new_array();
 	json_object_object_add(options, "compress", json_object_new_string(cli_param_text(ctx, "compress", "false")));
+	json_object_object_add(options, "without_vtpm",
+			       json_object_new_string(cli_param_text(ctx, "without-vtpm", "false")));
 	json_object_array_add(args, json_object_new_string(ref));
 	json_object_array_add(args, json_object_new_string(cli_param_text(ctx, "filename", "")));
 	json_object_array_add(args, options);

@@ -252,6 +252,57 @@ static void add_chardev(struct argv *a, const struct qdom *d, const char *id, co
 	free(el);
 }
 
+/* TPM 2.0 through swtpm's control socket: CRB on q35 (what Windows 11 expects), TIS on pc. */
+static void add_tpm(struct argv *a, const struct qdom *d)
+{
+	char p[PATH_MAX], *ep;
+
+	if (!*d->cfg.vtpm_dir)
+		return;
+	/* QEMU is the client of swtpm's socket, which the monitor saw open. */
+	if (!(ep = esc(qemu_path(p, d, "swtpm.sock")))) {
+		a->oom = true;
+		return;
+	}
+	add(a, "-chardev");
+	add(a, "socket,id=chrtpm,path=%s", ep);
+	free(ep);
+	add(a, "-tpmdev");
+	add(a, "emulator,id=tpm0,chardev=chrtpm");
+	add(a, "-device");
+	add(a, "%s,tpmdev=tpm0", q35(d) ? "tpm-crb" : "tpm-tis");
+}
+
+int qemu_swtpm_cmdline(const struct qdom *d, const char *binary, char ***ret)
+{
+	struct argv a = { 0 };
+	char p[PATH_MAX];
+
+	/* swtpm's options have no escape for a comma (the state dir was checked for one). */
+	if (strchr(d->dir, ',')) {
+		xvm_hv_set_error("the run dir %s holds a comma, which swtpm's options cannot take", d->dir);
+		return -EINVAL;
+	}
+	add(&a, "%s", binary);
+	add(&a, "socket");
+	add(&a, "--tpm2");
+	add(&a, "--tpmstate");
+	add(&a, "dir=%s,mode=0600", d->cfg.vtpm_dir);
+	add(&a, "--ctrl");
+	add(&a, "type=unixio,path=%s,mode=0600", qemu_path(p, d, "swtpm.sock"));
+	add(&a, "--log");
+	add(&a, "file=%s,level=1", qemu_path(p, d, "swtpm.log"));
+	/* Ends when QEMU closes its connection, however QEMU ends. */
+	add(&a, "--terminate");
+	if (a.oom) {
+		qemu_argv_free(a.v);
+		xvm_hv_set_error("out of memory");
+		return -ENOMEM;
+	}
+	*ret = a.v;
+	return 0;
+}
+
 int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming, char ***ret)
 {
 	struct argv a = { 0 };
@@ -310,6 +361,7 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 			add(&a, "-device");
 			add(&a, "pcie-root-port,id=hp%d,chassis=%d,bus=pcie.0", i, i + 1);
 		}
+	add_tpm(&a, d);
 	if ((r = add_boot(&a, d)) == 0 && (r = add_disks(&a, d)) == 0)
 		add_nics(&a, d);
 	if (incoming) {

@@ -104,6 +104,7 @@ static int boot_check(const struct xvm_hc_domain_config *c)
 
 int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_host *host)
 {
+	char swtpm[PATH_MAX];
 	int r;
 
 	if ((r = hv_config_check(c, host->max_vcpus)) < 0)
@@ -117,7 +118,7 @@ int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_ho
 		return -EINVAL;
 	}
 	if ((r = hv_affinity_check(c, qemu_host_cpumask(host), host->cpu_count)) < 0 ||
-	    (r = boot_check(c)) < 0)
+	    (r = boot_check(c)) < 0 || (*c->vtpm_dir && (r = qemu_swtpm_binary(swtpm)) < 0))
 		return r;
 	return hv_devices_check(c, qemu_disk_check, qemu_nic_check);
 }
@@ -153,6 +154,7 @@ struct json_object *qemu_config_to_json(const struct xvm_hc_domain_config *c)
 	add_str(o, "kernel", c->kernel);
 	add_str(o, "ramdisk", c->ramdisk);
 	add_str(o, "cmdline", c->cmdline);
+	add_str(o, "vtpm_dir", c->vtpm_dir);
 	for (uint32_t i = 0; i < c->ndisks && i < XVM_HC_MAX_DISKS; i++) {
 		const struct xvm_hc_disk_config *d = &c->disks[i];
 		struct json_object *j = json_object_new_object();
@@ -280,6 +282,8 @@ int qemu_config_from_json(struct json_object *o, struct xvm_hc_domain_config *ou
 	    !get_str(o, "kernel", c->kernel, sizeof c->kernel) ||
 	    !get_str(o, "ramdisk", c->ramdisk, sizeof c->ramdisk) ||
 	    !get_str(o, "cmdline", c->cmdline, sizeof c->cmdline) ||
+	    /* Records written before vTPMs have none. */
+	    (json_object_object_get_ex(o, "vtpm_dir", NULL) && !get_str(o, "vtpm_dir", c->vtpm_dir, sizeof c->vtpm_dir)) ||
 	    !get_array(o, "disks", XVM_HC_MAX_DISKS, &disks) || !disks_from_json(disks, c) ||
 	    !get_array(o, "nics", XVM_HC_MAX_NICS, &nics) || !nics_from_json(nics, c) ||
 	    !get_array(o, "vcpu_affinity", XVM_HC_MAX_VCPUS, &aff) || c->vcpus_max > XVM_HC_MAX_VCPUS) {

@@ -156,7 +156,7 @@ int qemu_dom_start(struct qemu *qm, struct qdom *d, const char *incoming, struct
 {
 	char bin[PATH_MAX], code[PATH_MAX], vars[PATH_MAX], p[PATH_MAX];
 	struct qmp *q = NULL;
-	char **argv = NULL;
+	char **argv = NULL, **tpm_argv = NULL;
 	int r;
 
 	if (strlen(d->dir) + sizeof "/qmp-mon.sock" > sizeof ((struct sockaddr_un *)0)->sun_path) {
@@ -169,15 +169,20 @@ int qemu_dom_start(struct qemu *qm, struct qdom *d, const char *incoming, struct
 	if (!strcmp(d->cfg.firmware, "uefi") && access(qemu_path(p, d, "OVMF_VARS.fd"), F_OK) < 0 &&
 	    ((r = qemu_ovmf_paths(d->cfg.secure_boot, code, vars)) < 0 || (r = copy_file(vars, p)) < 0))
 		return r;
-	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0)
+	if (*d->cfg.vtpm_dir && ((r = qemu_swtpm_binary(p)) < 0 || (r = qemu_swtpm_cmdline(d, p, &tpm_argv)) < 0))
 		return r;
-	if ((r = qemu_dom_store(d)) == 0 && (r = qemu_spawn(qm, d, argv)) == 0 &&
+	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0) {
+		qemu_argv_free(tpm_argv);
+		return r;
+	}
+	if ((r = qemu_dom_store(d)) == 0 && (r = qemu_spawn(qm, d, tpm_argv, argv)) == 0 &&
 	    (r = qemu_wait_ready(d, QEMU_START_TIMEOUT_MS, &q)) == 0) {
 		read_vnc_ports(d, q);
 		if ((r = qemu_dom_store(d)) == 0)
 			r = qemu_apply_affinity(qm, d, q);
 	}
 	qemu_argv_free(argv);
+	qemu_argv_free(tpm_argv);
 	if (r < 0) {
 		qmp_close(q);
 		return qemu_startup_failure(d, r);

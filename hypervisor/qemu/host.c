@@ -198,15 +198,18 @@ static int executable(const char *what, const char *path)
 	return 0;
 }
 
-int qemu_binary(char path[PATH_MAX])
+/* $env, else `name` on PATH; `package` is what installs it. */
+static int find_tool(const char *env, const char *name, const char *what, const char *package, char path[PATH_MAX])
 {
-	const char *env = getenv("XVM_QEMU_BINARY");
+	const char *set = getenv(env);
 	const char *dirs = getenv("PATH");
 	char *copy, *dir, *save = NULL;
 
-	if (env && *env) {
-		snprintf(path, PATH_MAX, "%s", env);
-		return executable("QEMU binary (XVM_QEMU_BINARY)", path);
+	if (set && *set) {
+		char w[64];
+		snprintf(path, PATH_MAX, "%s", set);
+		snprintf(w, sizeof w, "%s (%s)", what, env);
+		return executable(w, path);
 	}
 	copy = strdup(dirs && *dirs ? dirs : "/usr/bin:/bin");
 	if (!copy) {
@@ -214,15 +217,25 @@ int qemu_binary(char path[PATH_MAX])
 		return -ENOMEM;
 	}
 	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(path, PATH_MAX, "%s/qemu-system-x86_64", dir);
+		snprintf(path, PATH_MAX, "%s/%s", dir, name);
 		if (access(path, X_OK) == 0) {
 			free(copy);
 			return 0;
 		}
 	}
 	free(copy);
-	xvm_hv_set_error("qemu-system-x86_64 is not installed (not on PATH); install qemu-system-x86");
+	xvm_hv_set_error("%s is not installed (not on PATH); install %s", name, package);
 	return -ENOENT;
+}
+
+int qemu_binary(char path[PATH_MAX])
+{
+	return find_tool("XVM_QEMU_BINARY", "qemu-system-x86_64", "QEMU binary", "qemu-system-x86", path);
+}
+
+int qemu_swtpm_binary(char path[PATH_MAX])
+{
+	return find_tool("XVM_SWTPM_BINARY", "swtpm", "TPM emulator", "swtpm (a VM with a vTPM needs it)", path);
 }
 
 int qemu_monitor_binary(char path[PATH_MAX])

@@ -83,6 +83,7 @@ static int fill_info(struct qemu *qm, const struct qdom *d, struct xvm_hc_domain
 	o->start_time = d->start_time;
 	o->cpu_time_ns = 0;
 	o->pid = 0;
+	o->vtpm = *d->cfg.vtpm_dir;
 	o->shutdown_reason = XVM_HC_SHUTDOWN_POWEROFF;
 	if (qemu_alive(d, &pid)) {
 		o->pid = pid;

@@ -3,24 +3,29 @@
  * xvm-qemu-monitor: one per domain, so that what a guest does is noticed
  * while no xvm process runs.
  *
- *   xvm-qemu-monitor RUNDIR SEQFILE -- QEMU-ARGV...   starts QEMU as its child
+ *   xvm-qemu-monitor RUNDIR SEQFILE [--tpm SWTPM-ARGV...] -- QEMU-ARGV...
+ *       starts QEMU as its child (after swtpm, whose control socket it waits for)
  *   xvm-qemu-monitor --adopt RUNDIR SEQFILE           watches a running QEMU
  *
  * It holds QEMU's second QMP monitor (qmp-mon.sock), appends every event to
  * events.jsonl, and records the guest's own stops (poweroff, reboot, panic)
  * in the rundir, bumping the backend's event sequence (events.c). When QEMU
  * ends without having been told to by the host, that is a crash. It exits
- * when QEMU has. Its own messages go to stderr, which is the domain's qemu.log.
+ * when QEMU has, after stopping the domain's swtpm, if it is still there.
+ * Its own messages go to stderr, which is the domain's qemu.log.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +137,97 @@ static struct qmp *attach(int pidfd)
 	return NULL;
 }
 
+static bool sock_answers(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	int fd;
+	bool ok;
+
+	/* The backend checked that the rundir's socket paths fit. */
+	if (len >= sizeof a.sun_path)
+		return false;
+	memcpy(a.sun_path, path, len + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* swtpm stops by itself when QEMU's connection closes; this is for a QEMU that never connected. */
+static void stop_swtpm(void)
+{
+	struct qdom d = { .lock_fd = -1 };
+	uint64_t start;
+	pid_t pid;
+
+	snprintf(d.dir, sizeof d.dir, "%s", dir);
+	if (qemu_read_pid(&d, "swtpm.pid", &pid, &start) < 0)
+		return;
+	for (int i = 0; qemu_pid_alive(pid, start); i++) {
+		if (i == 0)
+			kill(pid, SIGTERM);
+		else if (i == QEMU_STOP_TIMEOUT_MS / 10)
+			kill(pid, SIGKILL);
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	waitpid(pid, NULL, WNOHANG);
+}
+
+/* swtpm's own words go to its log; the start-up error QEMU's log shows needs them. */
+static void copy_swtpm_log(void)
+{
+	char p[PATH_MAX], buf[1024];
+	int fd;
+	ssize_t n;
+	off_t end;
+
+	snprintf(p, sizeof p, "%s/swtpm.log", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	lseek(fd, end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0, SEEK_SET);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n > 0)
+		fprintf(stderr, "swtpm: %.*s", (int)n, buf);
+}
+
+/* Starts swtpm and waits until its control socket answers, or it ends, or the time is up. */
+static int start_swtpm(char **targv)
+{
+	char sock[PATH_MAX];
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(targv[0], targv);
+		say("cannot run %s", targv[0]);
+		_exit(127);
+	}
+	if (pid < 0) {
+		say("cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	write_pidfile("swtpm.pid", pid);
+	snprintf(sock, sizeof sock, "%s/swtpm.sock", dir);
+	for (int waited = 0; waited < QEMU_SWTPM_TIMEOUT_MS; waited += 10) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			say("swtpm ended at start-up (its log: %s/swtpm.log)", dir);
+			copy_swtpm_log();
+			return -1;
+		}
+		if (sock_answers(sock))
+			return 0;
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	say("swtpm did not open its control socket in time (its log: %s/swtpm.log)", dir);
+	copy_swtpm_log();
+	stop_swtpm();
+	return -1;
+}
+
 static void record_exit(const char *how)
 {
 	char p[PATH_MAX];
@@ -153,10 +249,14 @@ int main(int argc, char **argv)
 	char how[64] = "ended";
 	uint64_t start;
 	pid_t pid;
-	int pidfd, status;
+	int pidfd, status, qarg = 4;
 
-	if (!adopt && (argc < 5 || strcmp(argv[3], "--"))) {
-		fprintf(stderr, "usage: xvm-qemu-monitor RUNDIR SEQFILE -- QEMU-ARGV...\n"
+	/* --tpm SWTPM-ARGV... runs up to the "--" before QEMU's argv. */
+	if (!adopt && argc > 4 && !strcmp(argv[3], "--tpm"))
+		for (qarg = 4; qarg < argc && strcmp(argv[qarg - 1], "--"); qarg++)
+			;
+	if (!adopt && (qarg >= argc || strcmp(argv[qarg - 1], "--") || qarg == 5)) {
+		fprintf(stderr, "usage: xvm-qemu-monitor RUNDIR SEQFILE [--tpm SWTPM-ARGV...] -- QEMU-ARGV...\n"
 				"       xvm-qemu-monitor --adopt RUNDIR SEQFILE\n");
 		return 2;
 	}
@@ -172,14 +272,22 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else {
+		if (qarg > 4) {
+			argv[qarg - 1] = NULL;
+			if (start_swtpm(argv + 4) < 0) {
+				record_exit("not started: no TPM");
+				return 1;
+			}
+		}
 		pid = fork();
 		if (pid == 0) {
-			execv(argv[4], argv + 4);
-			say("cannot run %s", argv[4]);
+			execv(argv[qarg], argv + qarg);
+			say("cannot run %s", argv[qarg]);
 			_exit(127);
 		}
 		if (pid < 0) {
 			say("cannot fork: %s", strerror(errno));
+			stop_swtpm();
 			record_exit("not started");
 			return 1;
 		}
@@ -216,6 +324,7 @@ int main(int argc, char **argv)
 		else
 			snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
 	}
+	stop_swtpm();
 	record_exit(how);
 	if (!host_stopped)
 		note(XVM_HC_SHUTDOWN_CRASH);

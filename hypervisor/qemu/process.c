@@ -151,11 +151,11 @@ void qemu_log_tail(const struct qdom *d, char *buf, size_t size)
 	buf[k < size ? k : size - 1] = '\0';
 }
 
-int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const argv[])
+int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const tpm_argv[], char *const argv[])
 {
 	char mon[PATH_MAX], logp[PATH_MAX], tail[1024];
 	int pfd[2], logfd, nullfd, r, child_err = 0;
-	size_t argc = 0;
+	size_t argc = 0, tpm_argc = 0, k;
 	char **margv;
 	pid_t pid, monpid = 0;
 	ssize_t n;
@@ -164,7 +164,9 @@ int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const argv[])
 		return r;
 	while (argv && argv[argc])
 		argc++;
-	margv = calloc(argc + 5, sizeof *margv);
+	while (argv && tpm_argv && tpm_argv[tpm_argc])
+		tpm_argc++;
+	margv = calloc(argc + tpm_argc + 6, sizeof *margv);
 	if (!margv) {
 		xvm_hv_set_error("out of memory");
 		return -ENOMEM;
@@ -173,8 +175,14 @@ int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const argv[])
 	if (argv) {
 		margv[1] = (char *)d->dir;
 		margv[2] = qm->seq_path;
-		margv[3] = "--";
-		memcpy(margv + 4, argv, argc * sizeof *argv);
+		k = 3;
+		if (tpm_argc) {
+			margv[k++] = "--tpm";
+			memcpy(margv + k, tpm_argv, tpm_argc * sizeof *tpm_argv);
+			k += tpm_argc;
+		}
+		margv[k++] = "--";
+		memcpy(margv + k, argv, argc * sizeof *argv);
 	} else {
 		margv[1] = "--adopt";
 		margv[2] = (char *)d->dir;
@@ -357,5 +365,10 @@ void qemu_stop(const struct qdom *d, bool gently)
 	if (!wait_gone(d, "monitor.pid", QEMU_STOP_TIMEOUT_MS)) {
 		kill_pidfile(d, "monitor.pid");
 		wait_gone(d, "monitor.pid", QEMU_STOP_TIMEOUT_MS);
+	}
+	/* swtpm ends with QEMU's connection, and its monitor stops it; one whose monitor was killed is stopped here. */
+	if (!wait_gone(d, "swtpm.pid", QEMU_STOP_TIMEOUT_MS)) {
+		kill_pidfile(d, "swtpm.pid");
+		wait_gone(d, "swtpm.pid", QEMU_STOP_TIMEOUT_MS);
 	}
 }

@@ -31,7 +31,7 @@ static void adopt(struct qemu *qm, struct qdom *d)
 	}
 	qmp_close(q);
 	if (qemu_read_pid(d, "monitor.pid", &pid, &start) < 0 || !qemu_pid_alive(pid, start))
-		qemu_spawn(qm, d, NULL);
+		qemu_spawn(qm, d, NULL, NULL);
 }
 
 static void adopt_all(struct qemu *qm)

@@ -29,6 +29,7 @@ struct qmp;
 #define QEMU_HOTPLUG_PORTS 8    /* q35 PCIe root ports left free for hot-plug */
 #define QEMU_START_TIMEOUT_MS 20000
 #define QEMU_STOP_TIMEOUT_MS 3000
+#define QEMU_SWTPM_TIMEOUT_MS 10000 /* for swtpm to open its control socket */
 #define QEMU_NODE_NAME_MAX 32   /* QEMU's limit on node names, with the NUL */
 
 struct qemu_host {
@@ -81,6 +82,8 @@ uint64_t qemu_host_memory_free_kib(void);
 int qemu_binary(char path[PATH_MAX]);
 /* The monitor helper ($XVM_QEMU_MONITOR, the installed one, or the build dir's). */
 int qemu_monitor_binary(char path[PATH_MAX]);
+/* swtpm ($XVM_SWTPM_BINARY or the one on PATH), checked executable. */
+int qemu_swtpm_binary(char path[PATH_MAX]);
 
 /* --- config.c: checks and the on-disk form of a domain config --- */
 int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_host *host);
@@ -114,9 +117,10 @@ struct qdom *qemu_dom_new(void);
 void qemu_dom_free(struct qdom *d);
 
 /* --- process.c --- */
-/* Starts the monitor helper, detached from us: it starts QEMU with argv, or
- * with argv NULL adopts the domain's running QEMU (its monitor died). */
-int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const argv[]);
+/* Starts the monitor helper, detached from us: it starts QEMU with argv (after
+ * swtpm with tpm_argv, unless NULL), or with argv NULL adopts the domain's
+ * running QEMU (its monitor died). */
+int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const tpm_argv[], char *const argv[]);
 /* Waits for QEMU's QMP to answer; a QEMU that exits first is reported with its stderr. */
 int qemu_wait_ready(const struct qdom *d, int timeout_ms, struct qmp **ret);
 /* r, or -EIO with QEMU's stderr when the failure was QEMU exiting. */
@@ -144,6 +148,8 @@ struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_d
 /* The virtio NIC on netdev "netN", for -device and device_add alike. */
 struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n);
 void qemu_argv_free(char **argv);
+/* swtpm's argv for the vTPM of d (whose cfg.vtpm_dir is set): its control socket in the rundir. */
+int qemu_swtpm_cmdline(const struct qdom *d, const char *binary, char ***ret);
 const char *qemu_cpu_type(enum xvm_hc_accel accel);
 
 /* --- blockdev.c: a disk's block nodes --- */

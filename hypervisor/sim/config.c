@@ -66,6 +66,7 @@ void sim_config_to_slot(const struct xvm_hc_domain_config *c, struct sim_slot *s
 	s->vcpus_online = c->vcpus_online;
 	s->memory_static_max_kib = c->memory_static_max_kib;
 	s->memory_target_kib = c->memory_target_kib;
+	s->flags = *c->vtpm_dir ? SIM_SLOT_VTPM : 0;
 	s->ndisks = c->ndisks;
 	for (uint32_t i = 0; i < c->ndisks; i++)
 		sim_disk_to_slot(&c->disks[i], &s->disks[i]);

@@ -136,6 +136,7 @@ static void fill_info(const struct sim_slot *s, uint64_t now, struct xvm_hc_doma
 	o->cpu_time_ns = sim_cpu_time(s, now);
 	o->start_time = s->start_time;
 	o->pid = 0;
+	o->vtpm = s->flags & SIM_SLOT_VTPM;
 }
 
 static int domain_get_info_locked(struct sim *sim, void *arg)

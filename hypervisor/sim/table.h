@@ -30,6 +30,9 @@ struct sim_nic {
 	uint8_t pad[2];
 };
 
+/* The domain has a vTPM: recorded and reported, never emulated. */
+#define SIM_SLOT_VTPM (1u << 0)
+
 struct sim_slot {
 	uint32_t domid;            /* 0: the slot is free */
 	uint32_t next_free;        /* free list link: slot index + 1, 0 ends */
@@ -41,7 +44,7 @@ struct sim_slot {
 	uint32_t vcpus_online;
 	uint32_t ndisks;
 	uint32_t nnics;
-	uint32_t pad;
+	uint32_t flags;            /* SIM_SLOT_* */
 	uint64_t memory_static_max_kib;
 	uint64_t memory_target_kib;
 	uint64_t start_time;       /* seconds since the epoch */

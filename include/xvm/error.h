@@ -68,7 +68,9 @@ extern "C" {
 	X(IMPORT_ERROR, "the image cannot be imported") \
 	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange") \
 	X(TASK_CANCELLED, "the task was cancelled before it ran") \
-	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk")
+	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk") \
+	X(VTPM_MAX_AMOUNT_REACHED, "the VM has as many vTPMs as it may have") \
+	X(VM_HAS_VTPM, "the operation cannot keep the VM's vTPM")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -85,6 +86,17 @@ int xvm_vm_revert(struct xvm_conn *conn, const char *snapshot);
 /* A template copied from the snapshot, copy-on-write (xe snapshot-export-to-template). */
 int xvm_vm_snapshot_export_to_template(struct xvm_conn *conn, const char *snapshot, const char *new_name_label,
 				       char **ret);
+
+/*
+ * XenAPI VTPM.create: a TPM 2.0 for the Halted VM, which may have one
+ * (VTPM_MAX_AMOUNT_REACHED). Its state (made by swtpm_setup, with EK and
+ * platform certificates) stays with the VM across restarts, suspend and
+ * resume; clones, copies and snapshots get a copy (a unique vTPM's clone a
+ * new TPM). *ret: the VTPM.
+ */
+int xvm_vtpm_create(struct xvm_conn *conn, const char *vm, bool is_unique, char **ret);
+/* XenAPI VTPM.destroy: the VM must be Halted; the TPM's state is deleted. */
+int xvm_vtpm_destroy(struct xvm_conn *conn, const char *vtpm);
 
 /*
  * Test hook: makes the running guest power off ("poweroff"), reboot

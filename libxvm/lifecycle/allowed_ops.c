@@ -42,6 +42,7 @@ static const struct {
 	{ "provision", H, true },
 	{ "make_into_template", H, false },
 	{ "destroy", H, true },
+	{ "create_vtpm", H, true },
 };
 
 enum vm_power vm_power_parse(const char *s)

@@ -10,6 +10,7 @@
 #include "core/error_internal.h"
 #include "core/json_fields.h"
 #include "core/util.h"
+#include "lifecycle/vtpm.h"
 #include "storage/storage.h"
 
 static const char *map_get(struct json_object *rec, const char *map, const char *key)
@@ -166,6 +167,8 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	if ((r = vm_disks_config(e, ref, strcmp(rec_str(rec, "power_state"), "Suspended") == 0, cfg)) < 0)
 		return r;
 	if (xvm_boot && (r = xvm_boot_prepare(e, ref, rec, cfg)) < 0)
+		return r;
+	if ((r = vtpm_domain_config(e, ref, cfg)) < 0)
 		return r;
 
 	const char *mask = map_get(rec, "VCPUs_params", "mask");

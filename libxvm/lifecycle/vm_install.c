@@ -15,6 +15,7 @@
 #include "lifecycle/vm_op.h"
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/vm_snapshot.h"
+#include "lifecycle/vtpm.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -68,11 +69,13 @@ static int find_template(struct engine *e, const char *name, char **ret)
 	return 0;
 }
 
-/* Deletes the VM's record and what hangs off it (not its disks' VDIs). */
-static int delete_vm_records(struct engine *e, const char *ref, struct json_object *rec)
+/* Deletes the VM's record and what hangs off it (not its disks' VDIs);
+ * *vtpms (the caller's, NULL until then): the states of its vTPMs, to
+ * remove once committed. */
+static int delete_vm_records(struct engine *e, const char *ref, struct json_object *rec, struct json_object **vtpms)
 {
 	const struct class_def *const owned[] = { &class_vbd, &class_vif, &class_console };
-	int r = 0;
+	int r = vtpm_forget_owned(e, ref, vtpms);
 	for (size_t i = 0; r == 0 && i < sizeof(owned) / sizeof(owned[0]); i++) {
 		struct json_object *refs;
 		if ((r = rec_find(e, owned[i], "VM", ref, &refs)) < 0)
@@ -123,12 +126,13 @@ static int default_sr(struct engine *e, char **ret)
 	return r;
 }
 
-/* other_config without the provision spec: once the disks are made, it is used up (as in xapi). */
-static struct json_object *without_spec(struct json_object *oc)
+/* other_config without the provision spec: once the disks are made, it is
+ * used up (as in xapi); an install also uses up the vTPM request. */
+static struct json_object *without_spec(struct json_object *oc, bool install)
 {
 	struct json_object *rest = json_object_new_object();
 	json_object_object_foreach(oc, k, v) {
-		if (strcmp(k, "disks") != 0)
+		if (strcmp(k, "disks") != 0 && !(install && strcmp(k, VTPM_TEMPLATE_KEY) == 0))
 			json_object_object_add(rest, k, json_object_get(v));
 	}
 	return rest;
@@ -152,13 +156,14 @@ static int undo(struct made *m, int r)
 	for (size_t i = 0; i < json_object_array_length(m->vdis); i++)
 		vdi_destroy(m->e, json_object_get_string(json_object_array_get_idx(m->vdis, i)));
 	if (m->vm_made && store_begin_write(m->e->store) == 0) {
-		struct json_object *rec;
+		struct json_object *rec, *vtpms = NULL;
 		static const char *const fields[] = { "metrics", NULL };
 		if (rec_read_fields(m->e, &class_vm, m->vm, fields, &rec) == 0) {
-			if (delete_vm_records(m->e, m->vm, rec) == 0)
-				store_commit(m->e->store);
+			if (delete_vm_records(m->e, m->vm, rec, &vtpms) == 0 && store_commit(m->e->store) == 0)
+				vtpm_remove_states(m->e, vtpms);
 			else
 				store_rollback(m->e->store);
+			json_object_put(vtpms);
 			json_object_put(rec);
 		} else {
 			store_rollback(m->e->store);
@@ -308,6 +313,35 @@ static int read_drives(struct engine *e, const char *vm, struct json_object **re
 	return 0;
 }
 
+/* The source's vTPMs onto the new VM, their states copied; or a new one
+ * when the template asks for it and has none of its own. */
+static int copy_vtpms(struct engine *e, const char *src, const char *dst, bool want_new)
+{
+	struct json_object *copies = NULL;
+	int r = vtpm_copy_states(e, src, false, &copies);
+	if (r < 0)
+		return r;
+	if (json_object_array_length(copies) == 0) {
+		json_object_put(copies);
+		if (!want_new)
+			return 0;
+		char *ref = NULL;
+		r = vtpm_create(e, dst, false, &ref);
+		free(ref);
+		return r;
+	}
+	if ((r = store_begin_write(e->store)) == 0) {
+		if ((r = vtpm_record_copies(e, copies, dst)) == 0)
+			r = store_commit(e->store);
+		else
+			store_rollback(e->store);
+	}
+	if (r < 0)
+		vtpm_remove_states(e, copies);
+	json_object_put(copies);
+	return r;
+}
+
 struct make_args {
 	const char *source;   /* template name (install) or VM reference */
 	const char *new_name;
@@ -365,11 +399,15 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 	json_object_object_add(vm, "is_a_template", json_object_new_boolean(!a->install && rec_bool(t, "is_a_template")));
 	json_object_object_add(vm, "metrics", json_object_new_string(mref));
 	/* As xapi's provision: the spec is used up, the new VM keeps its disks only. */
-	struct json_object *disks;
-	if (a->install && json_object_object_get_ex(t, "other_config", &oc) &&
-	    json_object_object_get_ex(oc, "disks", &disks)) {
-		spec = strdup(json_object_get_string(disks));
-		json_object_object_add(vm, "other_config", without_spec(oc));
+	struct json_object *disks, *want;
+	bool new_vtpm = false;
+	if (a->install && json_object_object_get_ex(t, "other_config", &oc)) {
+		if (json_object_object_get_ex(oc, "disks", &disks))
+			spec = strdup(json_object_get_string(disks));
+		new_vtpm = json_object_object_get_ex(oc, VTPM_TEMPLATE_KEY, &want) &&
+			   strcmp(json_object_get_string(want), "true") == 0;
+		if (spec || json_object_object_get_ex(oc, VTPM_TEMPLATE_KEY, NULL))
+			json_object_object_add(vm, "other_config", without_spec(oc, true));
 	}
 	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0)
 		goto fail;
@@ -377,7 +415,8 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 		goto out;
 	m.vm_made = true;
 	if ((r = copy_drives(&m, drives, a->copy, sr)) < 0 ||
-	    (spec && (r = provision_drives(&m, spec, a->new_name, prov_sr)) < 0)) {
+	    (spec && (r = provision_drives(&m, spec, a->new_name, prov_sr)) < 0) ||
+	    (r = copy_vtpms(e, src, m.vm, new_vtpm)) < 0) {
 		r = undo(&m, r);
 		goto out;
 	}
@@ -423,7 +462,7 @@ int vm_provision(struct engine *e, const char *vm)
 	if (r == 0 && spec && (r = provision_drives(&m, spec, rec_str(rec, "name_label"), sr)) == 0 &&
 	    (r = store_begin_write(e->store)) == 0) {
 		struct json_object *ch = json_object_new_object();
-		json_object_object_add(ch, "other_config", without_spec(oc));
+		json_object_object_add(ch, "other_config", without_spec(oc, false));
 		if ((r = rec_update(e, &class_vm, vm, ch)) == 0)
 			r = store_commit(e->store);
 		else
@@ -463,13 +502,13 @@ int vm_copy(struct engine *e, const char *vm, const char *new_name, const char *
  * volumes go once the records are committed. */
 static int finish_deleting(struct vm_op *op, bool with_disks)
 {
-	struct json_object *volumes = NULL;
+	struct json_object *volumes = NULL, *vtpms = NULL;
 	int r = store_begin_write(op->e->store);
 	if (r == 0) {
 		if (with_disks)
 			r = vm_disks_forget_owned(op->e, op->ref, &volumes);
 		if (r == 0)
-			r = delete_vm_records(op->e, op->ref, op->rec);
+			r = delete_vm_records(op->e, op->ref, op->rec, &vtpms);
 		if (r == 0)
 			r = store_commit(op->e->store);
 		else
@@ -477,6 +516,10 @@ static int finish_deleting(struct vm_op *op, bool with_disks)
 	}
 	if (r == 0 && volumes)
 		vm_disks_delete_volumes(op->e, volumes);
+	/* A vTPM is the VM's alone: it goes with the record, disks kept or not. */
+	if (r == 0)
+		vtpm_remove_states(op->e, vtpms);
+	json_object_put(vtpms);
 	if (r == 0)
 		xvm_boot_forget(op->e, rec_str(op->rec, "uuid"));
 	json_object_put(volumes);

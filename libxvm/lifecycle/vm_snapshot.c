@@ -16,6 +16,7 @@
 #include "lifecycle/domain.h"
 #include "lifecycle/vm_op.h"
 #include "lifecycle/vm_power.h"
+#include "lifecycle/vtpm.h"
 #include "objects/class.h"
 #include "objects/records.h"
 #include "objects/registry.h"
@@ -27,6 +28,7 @@ void vm_devices_free(struct vm_devices *d)
 	json_object_put(d->vbds);
 	json_object_put(d->vifs);
 	json_object_put(d->made);
+	json_object_put(d->vtpms);
 	*d = (struct vm_devices){ 0 };
 }
 
@@ -35,6 +37,7 @@ void vm_devices_undo(struct engine *e, struct vm_devices *d)
 	void *first = error_stash();
 	for (size_t i = 0; d->made && i < json_object_array_length(d->made); i++)
 		vdi_destroy(e, json_object_get_string(json_object_array_get_idx(d->made, i)));
+	vtpm_remove_states(e, d->vtpms);
 	error_unstash(first);
 	vm_devices_free(d);
 }
@@ -96,9 +99,9 @@ static int wants_copy(struct engine *e, const char *vbd, bool *copy)
 	return r;
 }
 
-int vm_devices_clone(struct engine *e, const char *vm, bool snapshot, struct vm_devices *d)
+int vm_devices_clone(struct engine *e, const char *vm, bool snapshot, bool same_vm, struct vm_devices *d)
 {
-	*d = (struct vm_devices){ json_object_new_array(), json_object_new_array(), json_object_new_array() };
+	*d = (struct vm_devices){ json_object_new_array(), json_object_new_array(), json_object_new_array(), NULL };
 	struct json_object *copy = json_object_new_array();
 	int r = store_begin_read(e->store);
 	if (r == 0) {
@@ -123,6 +126,8 @@ int vm_devices_clone(struct engine *e, const char *vm, bool snapshot, struct vm_
 		free(new_vdi);
 	}
 	json_object_put(copy);
+	if (r == 0)
+		r = vtpm_copy_states(e, vm, same_vm, &d->vtpms);
 	if (r < 0)
 		vm_devices_undo(e, d);
 	return r;
@@ -152,7 +157,9 @@ static int record_copies(struct engine *e, const struct class_def *c, struct jso
 int vm_devices_record(struct engine *e, const struct vm_devices *d, const char *dst, bool keep_attached)
 {
 	int r = record_copies(e, &class_vbd, d->vbds, dst, keep_attached);
-	return r < 0 ? r : record_copies(e, &class_vif, d->vifs, dst, keep_attached);
+	if (r == 0)
+		r = record_copies(e, &class_vif, d->vifs, dst, keep_attached);
+	return r < 0 ? r : vtpm_record_copies(e, d->vtpms, dst);
 }
 
 /* Whether the VM is a snapshot (1) or not (0), and its name (free()). */
@@ -278,7 +285,7 @@ static int take(struct engine *e, const char *vm, const char *new_name, bool che
 		return vm_op_abort(&op, r);
 	}
 	struct vm_devices d;
-	r = vm_devices_clone(e, vm, true, &d);
+	r = vm_devices_clone(e, vm, true, true, &d);
 	if (r == 0 && with_memory && (r = take_memory(&op, image)) < 0)
 		vm_devices_undo(e, &d);
 	if (checkpoint) {
@@ -339,7 +346,7 @@ int vm_snapshot_export_to_template(struct engine *e, const char *snapshot, const
 		return r;
 	struct vm_devices d;
 	char ref[XVM_REF_BUFLEN];
-	if ((r = vm_devices_clone(e, snapshot, false, &d)) == 0) {
+	if ((r = vm_devices_clone(e, snapshot, false, false, &d)) == 0) {
 		ref_generate(ref);
 		struct json_object *over = json_object_new_object();
 		json_object_object_add(over, "name_label", json_object_new_string(new_name));
@@ -375,11 +382,13 @@ static const char **revert_fields(void)
 /* In a write transaction: the VM's configuration and devices become the
  * snapshot's; its old disks are forgotten (*volumes: to delete after commit). */
 static int revert_records(struct engine *e, const char *vm, const char *snapshot, const struct vm_devices *d,
-			  bool with_memory, struct json_object **volumes)
+			  bool with_memory, struct json_object **volumes, struct json_object **vtpms)
 {
-	struct vm_devices old = { json_object_new_array(), json_object_new_array(), NULL };
+	struct vm_devices old = { json_object_new_array(), json_object_new_array(), NULL, NULL };
 	struct json_object *config = NULL;
 	int r = vm_disks_forget_owned(e, vm, volumes);
+	if (r == 0)
+		r = vtpm_forget_owned(e, vm, vtpms);
 	if (r == 0)
 		r = read_devices(e, vm, &old);
 	for (size_t i = 0; r == 0 && i < json_object_array_length(old.vbds); i++)
@@ -457,16 +466,16 @@ static int revert_vm(struct engine *e, struct vm_op *sop, struct vm_op *op)
 {
 	bool with_memory = sop->power == VM_SUSPENDED;
 	struct vm_devices d;
-	int r = vm_devices_clone(e, sop->ref, false, &d);
+	int r = vm_devices_clone(e, sop->ref, false, true, &d);
 	if (r < 0)
 		return vm_op_abort(op, r);
 	if ((r = stop_vm(op)) < 0) {
 		vm_devices_undo(e, &d);
 		return vm_op_abort(op, r);
 	}
-	struct json_object *volumes = NULL;
+	struct json_object *volumes = NULL, *old_vtpms = NULL;
 	if ((r = store_begin_write(e->store)) == 0) {
-		if ((r = revert_records(e, op->ref, sop->ref, &d, with_memory, &volumes)) == 0 && with_memory)
+		if ((r = revert_records(e, op->ref, sop->ref, &d, with_memory, &volumes, &old_vtpms)) == 0 && with_memory)
 			r = link_image(e, sop->rec, op->rec);
 		if (r < 0)
 			store_rollback(e->store);
@@ -476,6 +485,7 @@ static int revert_vm(struct engine *e, struct vm_op *sop, struct vm_op *op)
 	if (r < 0) {
 		vm_devices_undo(e, &d);
 		json_object_put(volumes);
+		json_object_put(old_vtpms);
 		/* The VM lost its run but kept its disks: it is Halted. */
 		struct json_object *vm = json_object_new_object();
 		domain_halted_changes(vm);
@@ -486,6 +496,9 @@ static int revert_vm(struct engine *e, struct vm_op *sop, struct vm_op *op)
 	vm_devices_free(&d);
 	vm_disks_delete_volumes(e, volumes);
 	json_object_put(volumes);
+	/* The VM's vTPM now has the snapshot's state, in a dir of its own. */
+	vtpm_remove_states(e, old_vtpms);
+	json_object_put(old_vtpms);
 	struct json_object *vm = json_object_new_object();
 	domain_halted_changes(vm);
 	if (with_memory)

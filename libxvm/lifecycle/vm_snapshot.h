@@ -29,12 +29,15 @@ struct vm_devices {
 	struct json_object *vbds; /* [{ ref, VDI, attached }]: VDI is the copy's (a new disk, or the same CD) */
 	struct json_object *vifs; /* [{ ref, attached }] */
 	struct json_object *made; /* the new VDIs, for undo */
+	struct json_object *vtpms; /* [{ ref, uuid }]: the copies of the vTPMs' states (vtpm.h) */
 };
 
 /* Reads the VM's devices and makes new disks for its read-write ones: VDI
- * snapshots or clones (copy-on-write, also of a running VM's disks). Outside
- * a transaction; on failure nothing is left. */
-int vm_devices_clone(struct engine *e, const char *vm, bool snapshot, struct vm_devices *d);
+ * snapshots or clones (copy-on-write, also of a running VM's disks), and
+ * copies of its vTPMs' states (same_vm: for the VM's own snapshot or revert,
+ * where a unique vTPM keeps its contents). Outside a transaction; on failure
+ * nothing is left. */
+int vm_devices_clone(struct engine *e, const char *vm, bool snapshot, bool same_vm, struct vm_devices *d);
 /* In a write transaction: the devices' records for VM dst; keep_attached:
  * as they were attached (a suspended copy resumes with them). */
 int vm_devices_record(struct engine *e, const struct vm_devices *d, const char *dst, bool keep_attached);

@@ -12,7 +12,7 @@
 
 static const struct class_def *const classes[] = {
 	&class_pool, &class_host, &class_vm, &class_vm_metrics, &class_sr, &class_pbd,
-	&class_vdi, &class_vbd, &class_network, &class_vif, &class_task, &class_console,
+	&class_vdi, &class_vbd, &class_network, &class_vif, &class_task, &class_console, &class_vtpm,
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
 

@@ -22,7 +22,7 @@ const char *const operations_vm[] = {
 	"unpause", "clean_shutdown", "clean_reboot", "hard_shutdown", "power_state_reset",
 	"hard_reboot", "suspend", "resume", "resume_on", "pool_migrate", "migrate_send",
 	"changing_memory_live", "changing_VCPUs_live", "make_into_template", "export", "destroy",
-	"revert", NULL
+	"revert", "create_vtpm", NULL
 };
 
 static const struct field_def vm_fields[] = {
@@ -57,6 +57,7 @@ static const struct field_def vm_fields[] = {
 	  .default_json = "\"restart\"" },
 	{ REVERSE("VIFs", "VIF", "VM", "Virtual network interfaces") },
 	{ REVERSE("VBDs", "VBD", "VM", "Virtual block devices") },
+	{ REVERSE("VTPMs", "VTPM", "VM", "Virtual TPMs") },
 	{ REVERSE("consoles", "console", "VM", "Consoles of the running VM") },
 	{ STR("PV_bootloader", Q_RW, "Bootloader for PV-style boot") },
 	{ STR("PV_kernel", Q_RW, "Path to the kernel for direct kernel boot") },

@@ -4,6 +4,9 @@
  * are converted to streamOptimized VMDK (what VMware and VirtualBox read) in
  * a staging directory beside the file, then the tar is written as
  * FILENAME.partial: descriptor, disks, manifest; renamed once complete.
+ * An OVA has no place for a vTPM (XenServer leaves it out too): a VM with one
+ * is refused, unless the caller says without_vtpm=true and so chooses an
+ * export whose VM starts with no TPM (its keys stay with this VM).
  */
 #include "templates/ova.h"
 
@@ -19,6 +22,7 @@
 #include "core/error_internal.h"
 #include "core/json_fields.h"
 #include "lifecycle/vm_op.h"
+#include "lifecycle/vtpm.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -312,9 +316,9 @@ static int export_op(struct engine *e, struct vm_op *op, const char *filename, b
 
 int vm_export_to_file(struct engine *e, const char *ref, const char *filename, struct json_object *options)
 {
-	bool compress;
+	bool compress, without_vtpm;
 	int r = ova_option_bool(options, "compress", &compress);
-	if (r < 0)
+	if (r < 0 || (r = ova_option_bool(options, "without_vtpm", &without_vtpm)) < 0)
 		return r;
 	if (!filename || !*filename)
 		return ERR2(XVM_ERR_INVALID_VALUE, "filename", "", "an export needs a file name");
@@ -325,6 +329,14 @@ int vm_export_to_file(struct engine *e, const char *ref, const char *filename, s
 	if (op.power != VM_HALTED)
 		return vm_op_abort(&op, vm_bad_power_state(ref, rec_str(op.rec, "name_label"), "Halted",
 							   vm_power_name(op.power), "export"));
+	size_t vtpms = 0;
+	if ((r = vtpm_count(e, ref, &vtpms)) < 0)
+		return vm_op_abort(&op, r);
+	if (vtpms && !without_vtpm)
+		return vm_op_abort(&op, ERR1(XVM_ERR_VM_HAS_VTPM, ref,
+					     "VM %s has a vTPM, which an OVA cannot carry: export it with "
+					     "without_vtpm=true to leave the TPM (and the keys in it) out",
+					     rec_str(op.rec, "name_label")));
 	r = export_op(e, &op, filename, compress);
 	if (r < 0)
 		return vm_op_abort(&op, r);

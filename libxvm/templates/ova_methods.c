@@ -40,7 +40,8 @@ static int m_import(struct engine *e, struct json_object *args, struct json_obje
 const struct method ova_methods[] = {
 	{ "VM.export_to_file", m_export, 3,
 	  "xvm: writes a halted VM, template or snapshot to an OVA file: OVF 2.0 descriptor, streamOptimized VMDK "
-	  "disks, SHA256 manifest (vm, filename, options: compress=true for gzip-compressed disks)" },
+	  "disks, SHA256 manifest (vm, filename, options: compress=true for gzip-compressed disks, without_vtpm=true "
+	  "to export a VM with a vTPM, which the OVA leaves out)" },
 	{ "VM.import_from_file", m_import, 3,
 	  "xvm: makes a VM from an OVA, or an OVF with its files beside it, its disks in the SR (filename, sr: "
 	  "OpaqueRef:NULL for the default SR, options: preserve=true keeps the MAC addresses) -> [VM]" },

@@ -10,6 +10,7 @@
 #include "core/error_internal.h"
 #include "core/units.h"
 #include "core/util.h"
+#include "lifecycle/vtpm.h"
 #include "objects/registry.h"
 #include "templates/provision.h"
 
@@ -432,9 +433,9 @@ static int nics_spec(struct parser *p, struct json_object *v, struct json_object
 	return 0;
 }
 
-/* The keys that are no VM field: disks, cd and nics become other_config
- * entries; a recommendations mapping becomes XenServer's XML. They are
- * taken out of raw. */
+/* The keys that are no VM field: disks, cd, nics and vtpm become
+ * other_config entries; a recommendations mapping becomes XenServer's XML.
+ * They are taken out of raw. */
 static int provision_fields(struct parser *p, struct json_object *raw, struct json_object *oc)
 {
 	struct json_object *v;
@@ -452,6 +453,10 @@ static int provision_fields(struct parser *p, struct json_object *raw, struct js
 	free(xml);
 	if (r == 0 && json_object_object_get_ex(raw, "nics", &v))
 		r = nics_spec(p, v, oc);
+	bool vtpm = false;
+	/* vm-install gives the new VM a vTPM of its own (lifecycle/vtpm.h). */
+	if (r == 0 && json_object_object_get_ex(raw, "vtpm", &v) && (r = bool_value(p, "vtpm", v, &vtpm)) == 0 && vtpm)
+		json_object_object_add(oc, VTPM_TEMPLATE_KEY, json_object_new_string("true"));
 	if (r == 0 && json_object_object_get_ex(raw, "recommendations", &v) && json_object_is_type(v, json_type_object)) {
 		char *rx = NULL;
 		if ((r = recommendations_spec(p, v, &rx)) == 0)
@@ -461,6 +466,7 @@ static int provision_fields(struct parser *p, struct json_object *raw, struct js
 	json_object_object_del(raw, "disks");
 	json_object_object_del(raw, "cd");
 	json_object_object_del(raw, "nics");
+	json_object_object_del(raw, "vtpm");
 	return r;
 }
 
@@ -509,7 +515,9 @@ static int type_fields(struct parser *p, struct json_object *raw, struct json_ob
 		json_object_object_foreach(oc, k, v) {
 			if (json_object_object_get_ex(have, k, NULL)) {
 				r = fail(p, line_of(p, "other_config"), "other_config:%s is also given by the %s key", k,
-					 strncmp(k, "nic", 3) == 0 ? "nics" : "disks/cd");
+					 strncmp(k, "nic", 3) == 0			? "nics"
+					 : strcmp(k, VTPM_TEMPLATE_KEY) == 0 ? "vtpm"
+									       : "disks/cd");
 				break;
 			}
 			json_object_object_add(have, k, json_object_get(v));

@@ -7,7 +7,7 @@ Every wait polls a condition with a deadline; nothing sleeps a fixed time
 except where the test is that nothing happens (a paused guest's ticks).
 Every test must leave no process behind: the `xvm` fixture hard-stops what
 is still running through the CLI, then looks in /proc for any process whose
-command line names the test's state dir (QEMU, the monitor helper), kills it
+command line names the test's state dir (QEMU, the monitor helper, swtpm), kills it
 and fails the test if there was one."""
 import json
 import os
@@ -385,7 +385,7 @@ def no_leftovers_at_all():
     yield
     # Only this session's state dirs: other runs of the suite on the machine are not ours.
     left = {pid: argv for state in _session_states for pid, argv in procs_under(state + "/").items()
-            if os.path.basename(argv[0]).startswith(("qemu-system", "xvm-qemu-monitor"))}
+            if os.path.basename(argv[0]).startswith(("qemu-system", "xvm-qemu-monitor", "swtpm"))}
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)

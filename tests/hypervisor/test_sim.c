@@ -487,3 +487,27 @@ Test(sim, devices)
 	cr_assert_eq(media(d, 3, "/srv/iso/x.iso"), 0);
 }
 
+
+/* The sim checks a vTPM's state dir as QEMU does and reports the TPM; it emulates none. */
+Test(sim, vtpm_dir_checked_and_reported)
+{
+	uint32_t domid;
+
+	hvt_config(&cfg, 1, 65536);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert(!hvt_info(hv, domid).vtpm);
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, domid), 0);
+	strcpy(cfg.vtpm_dir, "tpm");
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), -EINVAL);
+	snprintf(cfg.vtpm_dir, sizeof cfg.vtpm_dir, "%s/a,b", dir);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), -EINVAL);
+	snprintf(cfg.vtpm_dir, sizeof cfg.vtpm_dir, "%s/none", dir);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), -ENOENT);
+	snprintf(cfg.vtpm_dir, sizeof cfg.vtpm_dir, "%s/sim-hypervisor", dir);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), -ENOTDIR, "%s", xvm_hv_last_error(hv));
+	memset(cfg.vtpm_dir, 'x', sizeof cfg.vtpm_dir);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), -EINVAL);
+	snprintf(cfg.vtpm_dir, sizeof cfg.vtpm_dir, "%s", dir);
+	cr_assert_eq(hvt_create_cfg(hv, &cfg, &domid), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert(hvt_info(hv, domid).vtpm);
+}

@@ -116,7 +116,7 @@ Test(objects, every_class_answers_class_calls)
 {
 	char *vm = t_install(conn, "probe");
 	free(vm);
-	cr_assert_eq(xvm_class_count(), 12);
+	cr_assert_eq(xvm_class_count(), 13);
 	for (size_t i = 0; i < xvm_class_count(); i++) {
 		const struct xvm_class_info *ci = xvm_class_at(i);
 		const char *cls = ci->name;
@@ -212,7 +212,7 @@ Test(objects, bad_ref_on_set_is_handle_invalid)
 Test(objects, class_metadata)
 {
 	static const char *const names[] = { "pool", "host", "VM", "VM_metrics", "SR", "PBD", "VDI", "VBD",
-					     "network", "VIF", "task", "console" };
+					     "network", "VIF", "task", "console", "VTPM" };
 	cr_assert_eq(xvm_class_count(), sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct xvm_class_info *ci = xvm_class_lookup(names[i]);

@@ -20,6 +20,16 @@
 #       every CD drive with the ISO 9660 volume id of its disc, or NONE when
 #       it is empty (an empty list: no CD drive).
 #
+# With xvm.watch=tpm it reports the TPM, before READY and then every second
+# (n counts the reports), until the power button:
+#
+#   XVM-LINUX TPM n=<k> version=<major> ek=<sha256> size=<bytes>
+#       version: /sys/class/tpm/tpm0/tpm_version_major (NONE: no TPM); ek and
+#       size: the hash and length of the TPM's answer to TPM2_ReadPublic of
+#       the endorsement key at persistent handle 0x81010001 (the one
+#       swtpm_setup makes): the same key across boots means the same TPM
+#       state, and an answer of 10 bytes is an error code (NONE: no /dev/tpm0).
+#
 # PID 1 must never exit (the kernel would panic), so every path ends in poweroff.
 
 fail() {
@@ -97,7 +107,29 @@ report_storage() {
   seen_cds=$now_cds
 }
 
+# " n=K version=V ek=HASH size=N" of the TPM (see the header).
+tpm_state() {
+  version=$(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null) || version=NONE
+  ek=NONE size=0
+  if [ -c /dev/tpm0 ] && exec 4<>/dev/tpm0; then
+    # TPM2_ReadPublic (tag NO_SESSIONS, 14 bytes, code 0x173) of 0x81010001, in one write.
+    printf '\200\001\000\000\000\016\000\000\001\163\201\001\000\001' >&4
+    dd bs=4096 count=1 <&4 >/tmp/tpm-answer 2>/dev/null
+    exec 4<&-
+    ek=$(sha256sum </tmp/tpm-answer | cut -d' ' -f1)
+    size=$(wc -c </tmp/tpm-answer)
+  fi
+  echo " n=$1 version=$version ek=$ek size=$size"
+}
+
 # The first report before READY, then a poll loop beside the power-button read.
+case " $(cat /proc/cmdline) " in
+*" xvm.watch=tpm "*)
+  mkdir -p /tmp
+  echo "XVM-LINUX TPM$(tpm_state 0)"
+  (n=1; while :; do sleep 1; echo "XVM-LINUX TPM$(tpm_state $n)"; n=$((n + 1)); done) &
+  ;;
+esac
 case " $(cat /proc/cmdline) " in
 *" xvm.watch=storage "*)
   seen_disks=- seen_cds=-

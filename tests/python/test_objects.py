@@ -9,7 +9,7 @@ import pytest
 
 import xvm
 
-CLASSES = ["VM", "VDI", "SR", "VBD", "VIF", "network", "host", "pool", "task", "console", "VM_metrics", "PBD"]
+CLASSES = ["VM", "VDI", "SR", "VBD", "VIF", "network", "host", "pool", "task", "console", "VM_metrics", "PBD", "VTPM"]
 
 
 def test_every_class_is_generated():
