@@ -169,10 +169,18 @@ int qemu_dom_start(struct qemu *qm, struct qdom *d, const char *incoming, struct
 	if (!strcmp(d->cfg.firmware, "uefi") && access(qemu_path(p, d, "OVMF_VARS.fd"), F_OK) < 0 &&
 	    ((r = qemu_ovmf_paths(d->cfg.secure_boot, code, vars)) < 0 || (r = copy_file(vars, p)) < 0))
 		return r;
-	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0)
+	if ((r = qemu_taps_open(qm, d)) < 0)
 		return r;
-	if ((r = qemu_dom_store(d)) == 0 && (r = qemu_spawn(qm, d, argv)) == 0 &&
-	    (r = qemu_wait_ready(d, QEMU_START_TIMEOUT_MS, &q)) == 0) {
+	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0) {
+		qemu_taps_close(d);
+		return r;
+	}
+	r = qemu_dom_store(d);
+	if (r == 0)
+		r = qemu_spawn(qm, d, argv);
+	/* QEMU holds the taps now: they live as long as it does. */
+	qemu_taps_close(d);
+	if (r == 0 && (r = qemu_wait_ready(d, QEMU_START_TIMEOUT_MS, &q)) == 0) {
 		read_vnc_ports(d, q);
 		if ((r = qemu_dom_store(d)) == 0)
 			r = qemu_apply_affinity(qm, d, q);

@@ -10,7 +10,8 @@
  * events.jsonl, and records the guest's own stops (poweroff, reboot, panic)
  * in the rundir, bumping the backend's event sequence (events.c). When QEMU
  * ends without having been told to by the host, that is a crash. It exits
- * when QEMU has. Its own messages go to stderr, which is the domain's qemu.log.
+ * when QEMU has. The fds it was given beyond stdio (the domain's taps) it
+ * passes to QEMU and closes. Its own messages go to stderr, which is the domain's qemu.log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
 			record_exit("not started");
 			return 1;
 		}
+		/* QEMU's taps are QEMU's alone: they must go when it does. */
+		close_range(3, ~0u, 0);
 		write_pidfile("qemu.pid", pid);
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
