@@ -68,7 +68,9 @@ extern "C" {
 	X(IMPORT_ERROR, "the image cannot be imported") \
 	X(CONNECTION_FAILED, "the daemon cannot be reached, or broke off the exchange") \
 	X(TASK_CANCELLED, "the task was cancelled before it ran") \
-	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk")
+	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk") \
+	X(NETWORK_CONTAINS_VIF, "the network still has VIFs on it") \
+	X(MAC_INVALID, "the MAC address is not one a NIC can have")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

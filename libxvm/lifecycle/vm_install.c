@@ -15,6 +15,7 @@
 #include "lifecycle/vm_op.h"
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/vm_snapshot.h"
+#include "network/network.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -122,12 +123,14 @@ static int default_sr(struct engine *e, char **ret)
 	return r;
 }
 
-/* other_config without the provision spec: once the disks are made, it is used up (as in xapi). */
+/* other_config without the provision spec: once the disks and VIFs are made, it is used up (as in xapi). */
 static struct json_object *without_spec(struct json_object *oc)
 {
 	struct json_object *rest = json_object_new_object();
 	json_object_object_foreach(oc, k, v) {
-		if (strcmp(k, "disks") != 0)
+		size_t n = strlen(k);
+		bool nic_network = strncmp(k, "nic-", 4) == 0 && n > 12 && strcmp(k + n - 8, "-network") == 0;
+		if (strcmp(k, "disks") != 0 && strcmp(k, "nics") != 0 && !nic_network)
 			json_object_object_add(rest, k, json_object_get(v));
 	}
 	return rest;
@@ -332,7 +335,7 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 		return r;
 	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
 	char *src = NULL, *sr = NULL, *prov_sr = NULL, *spec = NULL;
-	struct json_object *t = NULL, *vm = NULL, *metrics = NULL, *drives = NULL, *oc;
+	struct json_object *t = NULL, *vm = NULL, *metrics = NULL, *drives = NULL, *oc = NULL;
 	if ((r = read_source(e, a, &src, &t, &sr, &prov_sr)) < 0 || (r = read_drives(e, src, &drives)) < 0)
 		goto fail;
 	char mref[XVM_REF_BUFLEN], now[XVM_DATETIME_BUFLEN];
@@ -347,12 +350,14 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 	json_object_object_add(vm, "metrics", json_object_new_string(mref));
 	/* As xapi's provision: the spec is used up, the new VM keeps its disks only. */
 	struct json_object *disks;
-	if (a->install && json_object_object_get_ex(t, "other_config", &oc) &&
-	    json_object_object_get_ex(oc, "disks", &disks)) {
-		spec = strdup(json_object_get_string(disks));
+	if (a->install && json_object_object_get_ex(t, "other_config", &oc)) {
+		if (json_object_object_get_ex(oc, "disks", &disks))
+			spec = strdup(json_object_get_string(disks));
 		json_object_object_add(vm, "other_config", without_spec(oc));
 	}
-	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0)
+	/* The new VM's VIFs are its own: new MACs; an install adds those the template asks for. */
+	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0 ||
+	    (r = vm_vifs_copy(e, src, m.vm)) < 0 || (a->install && (r = vm_vifs_from_spec(e, m.vm, oc)) < 0))
 		goto fail;
 	if ((r = store_commit(e->store)) < 0)
 		goto out;
@@ -405,7 +410,7 @@ int vm_provision(struct engine *e, const char *vm)
 	    (r = store_begin_write(e->store)) == 0) {
 		struct json_object *ch = json_object_new_object();
 		json_object_object_add(ch, "other_config", without_spec(oc));
-		if ((r = rec_update(e, &class_vm, vm, ch)) == 0)
+		if ((r = vm_vifs_from_spec(e, vm, oc)) == 0 && (r = rec_update(e, &class_vm, vm, ch)) == 0)
 			r = store_commit(e->store);
 		else
 			store_rollback(e->store);

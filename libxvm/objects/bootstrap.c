@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "hypercall.h"
+#include "network/network.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -148,7 +149,8 @@ static int create_pool_and_host(struct engine *e)
 	json_object_object_add(p, "crash_dump_SR", json_object_new_string(sr_ref));
 	r = rec_insert(e, &class_pool, e->pool_ref, p);
 	json_object_put(p);
-	return r;
+	/* As libvirt's "default": guests reach out through NAT with no root and no host change. */
+	return r < 0 ? r : network_create_nat(e);
 }
 
 /* The pool's ref and its master's; 0 with empty refs when there is no pool yet. */

@@ -120,7 +120,8 @@ static int add_vif(struct engine *e, const char *vif, struct ovf_vm *ovf)
 		struct json_object *oc, *named = NULL;
 		if (json_object_object_get_ex(v, "other_config", &oc))
 			json_object_object_get_ex(oc, OVA_NETWORK_KEY, &named);
-		const char *net = n ? rec_str(n, "name_label") : named ? json_object_get_string(named) : "";
+		/* The name an import found no network of: the VIF's network stood in for it. */
+		const char *net = named ? json_object_get_string(named) : n ? rec_str(n, "name_label") : "";
 		g[ovf->nnics++] = (struct ovf_nic){ .network = strdup(net),
 						    .mac = strdup(rec_str(v, "MAC")),
 						    .position = position_of(v, "device") };
