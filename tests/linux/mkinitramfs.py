@@ -22,7 +22,7 @@ import sys
 
 # The busybox applets init.sh uses, as symlinks in /bin.
 APPLETS = ["sh", "mount", "mkdir", "cat", "grep", "sed", "sleep", "insmod",
-           "dd", "poweroff"]
+           "dd", "poweroff", "ip", "ping", "udhcpc", "printf", "chmod"]
 
 
 class Cpio:
