@@ -217,7 +217,7 @@ static int hotplug(struct engine *e, const char *ref, bool attach)
 		store_rollback(e->store);
 	}
 	if (r == 0 && (r = xvm_hypercall(e->hv, attach ? XVM_HC_DEVICE_ATTACH : XVM_HC_DEVICE_DETACH, &dev)) < 0)
-		r = engine_hv_error(e, r, attach ? "NIC hot-plug" : "NIC hot-unplug", op.ref);
+		r = engine_hv_nic_error(e, r, attach ? "NIC hot-plug" : "NIC hot-unplug", op.ref);
 	if (r == 0 && (r = set_attached(e, ref, attach)) < 0 && attach)
 		/* Unrecorded, the NIC must not stay in the guest. */
 		xvm_hypercall(e->hv, XVM_HC_DEVICE_DETACH, &dev);
