@@ -207,3 +207,30 @@ Test(network, a_start_checks_the_nic_model)
 	T_OK(do_op(conn, vm, OP_HARD_SHUTDOWN));
 	free(n);
 }
+
+static size_t networks_after_reconnect(void)
+{
+	xvm_disconnect(conn);
+	conn = t_connect(dir);
+	return count("network");
+}
+
+/* A state dir from before networks gets the NAT network once; one whose admin destroyed it does not get it back. */
+Test(network, the_nat_network_is_made_once_per_state_dir)
+{
+	char *n = nat();
+	struct json_object *pools = t_all_refs(conn, "pool");
+	char *pool = strdup(t_first(pools));
+	json_object_put(pools);
+	T_OK(on_ref("network.destroy", n));
+	cr_assert_eq(networks_after_reconnect(), 0);
+	/* What an older xvm left: no mark of the NAT network in the pool. */
+	T_OK(t_set_json(conn, "pool", pool, "other_config", "{}"));
+	cr_assert_eq(networks_after_reconnect(), 1);
+	free(n);
+	n = nat();
+	T_OK(on_ref("network.destroy", n));
+	cr_assert_eq(networks_after_reconnect(), 0);
+	free(n);
+	free(pool);
+}
