@@ -19,6 +19,12 @@
 struct engine;
 
 #define NETWORK_NAT_NAME "Host NAT network"
+/* The MTUs a network may have (the hypercall ABI's). */
+#define NETWORK_MTU_MIN 68
+#define NETWORK_MTU_MAX 65535
+
+/* INVALID_VALUE [MTU, text] unless 68 <= mtu <= 65535. */
+int network_check_mtu(int64_t mtu, const char *text);
 
 /* --- network (network_ops.c) --- */
 

@@ -13,15 +13,19 @@
 #include "objects/registry.h"
 #include "store/store.h"
 
-/* The MTUs a NIC may have (the hypercall ABI's). */
-#define MTU_MIN 68
-#define MTU_MAX 65535
-
 static const char *str_or(struct json_object *rec, const char *k, const char *dflt)
 {
 	struct json_object *v;
 	return json_object_object_get_ex(rec, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
 												: dflt;
+}
+
+int network_check_mtu(int64_t mtu, const char *text)
+{
+	if (mtu >= NETWORK_MTU_MIN && mtu <= NETWORK_MTU_MAX)
+		return 0;
+	return ERR2(XVM_ERR_INVALID_VALUE, "MTU", text, "a network's MTU is %d..%d, not '%s'", NETWORK_MTU_MIN,
+		    NETWORK_MTU_MAX, text);
 }
 
 /* MTU as a number or a decimal string (the CLI's); 1500 when absent. */
@@ -32,11 +36,11 @@ static int record_mtu(struct json_object *rec, int64_t *mtu)
 	if (!json_object_object_get_ex(rec, "MTU", &v))
 		return 0;
 	const char *text = json_object_get_string(v);
-	if ((json_object_is_type(v, json_type_int) ? (*mtu = json_object_get_int64(v), 0) : parse_int64(text, mtu)) < 0 ||
-	    *mtu < MTU_MIN || *mtu > MTU_MAX)
-		return ERR2(XVM_ERR_INVALID_VALUE, "MTU", text, "a network's MTU is %d..%d, not '%s'", MTU_MIN, MTU_MAX,
-			    text);
-	return 0;
+	if (json_object_is_type(v, json_type_int))
+		*mtu = json_object_get_int64(v);
+	else if (parse_int64(text, mtu) < 0)
+		*mtu = 0;
+	return network_check_mtu(*mtu, text);
 }
 
 /* What Linux takes as an interface name (IFNAMSIZ), and QEMU without quoting. */

@@ -33,6 +33,8 @@ def test_network_create_private_and_host_bridge(xvm):
     assert xvm.ok("network-param-get", f"uuid={host}", "param-name=managed") == "false"
     xvm.ok("network-param-set", f"uuid={host}", "name-label=lan", "MTU=1400")
     assert xvm.ok("network-param-get", f"uuid={host}", "param-name=name-label") == "lan"
+    assert "INVALID_VALUE" in xvm.fails(1, "network-param-set", f"uuid={host}", "MTU=10")
+    assert xvm.ok("network-param-get", f"uuid={host}", "param-name=MTU") == "1400"
     assert len(xvm.ok("network-list", "--minimal").split(",")) == 3
 
 
