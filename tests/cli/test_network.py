@@ -5,6 +5,8 @@ interface is touched; the real guests are the e2e tests')."""
 import re
 import tarfile
 
+import pytest
+
 
 def nat(xvm):
     return xvm.ok("network-list", "name-label=Host NAT network", "--minimal")
@@ -174,3 +176,22 @@ def test_ova_keeps_the_vifs_networks(xvm, tmp_path):
     with tarfile.open(out) as tar:
         ovf = tar.extractfile("web.ovf").read().decode()
     assert "<rasd:Connection>lab</rasd:Connection>" in ovf
+
+
+@pytest.mark.local_only("the template directory is the CLI process's own (XVM_TEMPLATE_DIR)")
+def test_template_nics_name_their_networks(xvm, tmp_path):
+    d = tmp_path / "templates"
+    d.mkdir()
+    (d / "two.yaml").write_text("uuid: 22222222-2222-4222-8222-222222222222\nname_label: two nics\n"
+                                "nics:\n  - network: lab\n  - {}\n")
+    env = {"XVM_TEMPLATE_DIR": str(d)}
+    lab = xvm.ok("network-create", "name-label=lab")
+    vm = xvm.ok("vm-install", "template=two nics", "new-name-label=v", env=env)
+    assert {r["device"]: r["network"] for r in vifs(xvm, vm)} == {"0": lab, "1": nat(xvm)}
+    xvm.ok("vm-uninstall", "vm=v", "--force", env=env)
+    for v in xvm.records("vif-list", "params=uuid"):
+        xvm.ok("vif-destroy", f"uuid={v['uuid']}")
+    xvm.ok("network-destroy", f"uuid={lab}")
+    err = xvm.fails(1, "vm-install", "template=two nics", "new-name-label=w", env=env)
+    assert "HANDLE_INVALID" in err and "network 'lab'" in err
+    assert xvm.ok("vm-list", "name-label=w", "--minimal", env=env) == ""
