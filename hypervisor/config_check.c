@@ -136,6 +136,17 @@ static bool bridge_name_valid(const char *b)
 	       strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(b);
 }
 
+int hv_bridge_check(const struct xvm_hc_bridge *a)
+{
+	const char *bridge = a->bridge;
+
+	if (!HV_TERMINATED(a->bridge) || !*bridge || !bridge_name_valid(bridge)) {
+		xvm_hv_set_error("'%.*s' is not a bridge name", XVM_HC_BRIDGE_MAX, bridge);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int hv_nic_check(const struct xvm_hc_nic_config *n)
 {
 	if (!HV_TERMINATED(n->mac) || !HV_TERMINATED(n->bridge)) {

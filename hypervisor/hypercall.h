@@ -50,6 +50,7 @@ enum xvm_hc {
 	XVM_HC_DISK_RESIZE,         /* struct xvm_hc_disk_resize: grows a live disk */
 	XVM_HC_DISK_SNAPSHOT,       /* struct xvm_hc_disk_snapshot: live external snapshot */
 	XVM_HC_DISK_GET_INFO,       /* struct xvm_hc_disk_info */
+	XVM_HC_BRIDGE_RELEASE,      /* struct xvm_hc_bridge: a managed bridge no NIC needs any more */
 	XVM_HC_OP_MAX
 };
 
@@ -357,6 +358,16 @@ struct xvm_hc_disk_info {
 	uint64_t size_bytes;            /* out: the size the guest sees; 0 for an empty drive
 					 * (and on sim, an image it cannot read) */
 	bool resize_online;             /* out: DISK_RESIZE works on it (a writable virtio disk) */
+};
+
+/*
+ * Removes the managed bridge `bridge` (as a NIC's managed_bridge names it)
+ * if no port is left on it: its network is gone. A bridge that is not
+ * there is no error; one with ports is -EBUSY, and stays.
+ */
+struct xvm_hc_bridge {
+	struct xvm_hc_head head;
+	char bridge[XVM_HC_BRIDGE_MAX];
 };
 
 /* Flags. */

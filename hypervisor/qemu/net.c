@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "config_check.h"
 #include "qemu.h"
 
 static int bridges_lock(const struct qemu *qm)
@@ -137,10 +138,24 @@ static int bridge_make(int sock, const struct xvm_hc_nic_config *n)
 	return r;
 }
 
-static void bridge_remove_if_empty(int sock, const char *name)
+/* 0 once it is gone (or was not there), -EBUSY while it has ports. */
+static int bridge_remove_if_empty(int sock, const char *name)
 {
-	if (is_bridge(name) && no_ports(name) && set_up(sock, name, false) == 0)
-		ioctl(sock, SIOCBRDELBR, name);
+	int r;
+
+	if (!is_bridge(name))
+		return 0;
+	if (!no_ports(name)) {
+		xvm_hv_set_error("bridge %s still has ports", name);
+		return -EBUSY;
+	}
+	if ((r = set_up(sock, name, false)) < 0)
+		return r;
+	if (ioctl(sock, SIOCBRDELBR, name) < 0) {
+		r = -errno;
+		xvm_hv_set_error("cannot remove bridge %s: %s", name, strerror(-r));
+	}
+	return r;
 }
 
 /* The bridge the NIC goes on, made if it is managed; -ENODEV for a missing host bridge. */
@@ -231,6 +246,27 @@ void qemu_bridges_release(const struct qemu *qm, const struct xvm_hc_nic_config 
 	if (sock >= 0)
 		close(sock);
 	bridges_unlock(lock);
+}
+
+int qemu_op_bridge_release(void *priv, void *arg)
+{
+	const struct xvm_hc_bridge *a = arg;
+	int r = hv_bridge_check(a), lock, sock;
+
+	if (r < 0)
+		return r;
+	lock = bridges_lock(priv);
+	sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lock < 0 || sock < 0) {
+		r = -errno;
+		xvm_hv_set_error("cannot release bridge %s: %s", a->bridge, strerror(-r));
+	} else {
+		r = bridge_remove_if_empty(sock, a->bridge);
+	}
+	if (sock >= 0)
+		close(sock);
+	bridges_unlock(lock);
+	return r;
 }
 
 int qemu_taps_open(const struct qemu *qm, struct qdom *d)

@@ -214,3 +214,4 @@ int qemu_op_guest_action(void *priv, void *arg);
 int qemu_op_disk_resize(void *priv, void *arg);
 int qemu_op_disk_snapshot(void *priv, void *arg);
 int qemu_op_disk_get_info(void *priv, void *arg);
+int qemu_op_bridge_release(void *priv, void *arg);

@@ -9,6 +9,7 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/json_fields.h"
+#include "core/log.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -101,13 +102,15 @@ int network_create(struct engine *e, struct json_object *in, char **ret_ref)
 
 int network_destroy(struct engine *e, const char *network)
 {
+	static const char *const fields[] = { "bridge", "managed", NULL };
 	int r = store_begin_write(e->store);
 	if (r < 0)
 		return r;
-	struct json_object *vifs = NULL;
+	struct json_object *vifs = NULL, *rec = NULL;
 	if ((r = rec_exists(e, &class_network, network)) != 1)
 		r = r < 0 ? r : rec_handle_invalid(&class_network, network);
-	else if ((r = rec_find(e, &class_vif, "network", network, &vifs)) == 0 && json_object_array_length(vifs)) {
+	else if ((r = rec_read_fields(e, &class_network, network, fields, &rec)) == 0 &&
+		 (r = rec_find(e, &class_vif, "network", network, &vifs)) == 0 && json_object_array_length(vifs)) {
 		size_t n = json_object_array_length(vifs);
 		const char **params = calloc(n, sizeof(*params));
 		if (!params) {
@@ -120,15 +123,21 @@ int network_destroy(struct engine *e, const char *network)
 			free(params);
 		}
 	}
-	/* A managed bridge goes with its last port, in the hypervisor: nothing is left to remove here. */
 	if (r == 0)
 		r = rec_delete(e, &class_network, network);
 	json_object_put(vifs);
-	if (r < 0) {
+	if (r < 0 || (r = store_commit(e->store)) < 0) {
 		store_rollback(e->store);
+		json_object_put(rec);
 		return r;
 	}
-	return store_commit(e->store);
+	/* A managed bridge went with its last VIF; one an interrupted start left behind goes now. */
+	struct xvm_hc_bridge b = { .head = XVM_HC_HEAD(0) };
+	snprintf(b.bridge, sizeof(b.bridge), "%s", rec_str(rec, "bridge"));
+	if (rec_bool(rec, "managed") && *b.bridge && xvm_hypercall(e->hv, XVM_HC_BRIDGE_RELEASE, &b) < 0)
+		log_warning("network %s: bridge %s stays: %s", network, b.bridge, xvm_hv_last_error(e->hv));
+	json_object_put(rec);
+	return 0;
 }
 
 int network_create_nat(struct engine *e)

@@ -128,6 +128,13 @@ def test_two_guests_on_a_private_network_and_a_hot_plugged_vif(xvm, netns):
         assert xvm.power(vm) == "halted"
     assert [i for i in links(netns) if i.startswith(("vif", "xvmbr"))] == []
 
+    # A bridge of the network that an interrupted start left behind goes with the network.
+    ns_run(netns, "ip", "link", "add", bridge, "type", "bridge")
+    for vif in xvm.ok("vif-list", f"network-uuid={lab}", "--minimal").split(","):
+        xvm.ok("vif-destroy", f"uuid={vif}")
+    xvm.ok("network-destroy", f"uuid={lab}")
+    assert bridge not in links(netns)
+
 
 def test_nat_network_lease_from_qemu(xvm, netns):
     nat = xvm.ok("network-list", "name-label=Host NAT network", "--minimal")

@@ -169,3 +169,21 @@ Test(net, hotplug_through_a_passed_fd)
 	cr_assert_not(iface(tap));
 	cr_assert_not(iface("xvmbrtest1"));
 }
+
+/* What network.destroy asks: a managed bridge with no port goes; one with ports stays. */
+Test(net, bridge_release)
+{
+	struct xvm_hc_bridge b = { .head = XVM_HC_HEAD(0), .bridge = "xvmbrtest2" };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), 0, "a missing bridge is no error");
+	cr_assert_eq(system("ip link add xvmbrtest2 type bridge && ip tuntap add dev xvmtap0 mode tap && "
+			    "ip link set xvmtap0 master xvmbrtest2"), 0);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), -EBUSY);
+	cr_assert(iface("xvmbrtest2"));
+	cr_assert_eq(system("ip link del xvmtap0"), 0);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_not(iface("xvmbrtest2"));
+	strcpy(b.bridge, "a,b");
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), -EINVAL);
+	memset(b.bridge, 'x', sizeof b.bridge);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), -EINVAL);
+}
