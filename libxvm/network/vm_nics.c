@@ -31,7 +31,7 @@ static int nic_model(const char *vm, struct json_object *platform, enum xvm_hc_n
 
 int vif_nic(struct engine *e, struct json_object *vif, struct xvm_hc_nic_config *nic)
 {
-	static const char *const net_fields[] = { "name_label", "bridge", "managed", "MTU", NULL };
+	static const char *const net_fields[] = { "bridge", "managed", "MTU", NULL };
 	static const char *const vm_fields[] = { "platform", NULL };
 	const char *network = rec_str(vif, "network"), *vm = rec_str(vif, "VM");
 	struct json_object *net = NULL, *rec = NULL, *platform = NULL;
