@@ -158,6 +158,16 @@ static int bridge_remove_if_empty(int sock, const char *name)
 	return r;
 }
 
+/* The same after a failure, or as housekeeping: what went wrong before stays the detail. */
+static void bridge_drop_if_empty(int sock, const char *name)
+{
+	char saved[XVM_HC_ERROR_MAX];
+
+	snprintf(saved, sizeof saved, "%s", xvm_hv_last_error(NULL));
+	bridge_remove_if_empty(sock, name);
+	xvm_hv_set_error("%s", saved);
+}
+
 /* The bridge the NIC goes on, made if it is managed; -ENODEV for a missing host bridge. */
 static int bridge_ready(int sock, const struct xvm_hc_nic_config *n)
 {
@@ -221,8 +231,8 @@ int qemu_tap_open(const struct qemu *qm, const struct qdom *d, const struct xvm_
 		   (r = tap_join(sock, tap, n)) < 0) {
 		close(fd);
 	}
-	if (r < 0 && n->managed_bridge)
-		bridge_remove_if_empty(sock, n->bridge);
+	if (r < 0 && n->managed_bridge && sock >= 0)
+		bridge_drop_if_empty(sock, n->bridge);
 	if (sock >= 0)
 		close(sock);
 	bridges_unlock(lock);
@@ -241,7 +251,7 @@ void qemu_bridges_release(const struct qemu *qm, const struct xvm_hc_nic_config 
 		if (sock < 0 && ((lock = bridges_lock(qm)) < 0 ||
 				 (sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0))
 			break;
-		bridge_remove_if_empty(sock, nics[i].bridge);
+		bridge_drop_if_empty(sock, nics[i].bridge);
 	}
 	if (sock >= 0)
 		close(sock);
