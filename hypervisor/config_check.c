@@ -157,6 +157,24 @@ int hv_disk_check(const struct xvm_hc_disk_config *d)
 	return 0;
 }
 
+/* What Linux takes as an interface name, and no comma (QEMU's option syntax). */
+static bool bridge_name_valid(const char *b)
+{
+	return strcmp(b, ".") && strcmp(b, "..") &&
+	       strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(b);
+}
+
+int hv_bridge_check(const struct xvm_hc_bridge *a)
+{
+	const char *bridge = a->bridge;
+
+	if (!HV_TERMINATED(a->bridge) || !*bridge || !bridge_name_valid(bridge)) {
+		xvm_hv_set_error("'%.*s' is not a bridge name", XVM_HC_BRIDGE_MAX, bridge);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int hv_nic_check(const struct xvm_hc_nic_config *n)
 {
 	if (!HV_TERMINATED(n->mac) || !HV_TERMINATED(n->bridge)) {
@@ -165,6 +183,27 @@ int hv_nic_check(const struct xvm_hc_nic_config *n)
 	}
 	if (*n->mac && !mac_valid(n->mac)) {
 		xvm_hv_set_error("nic %u: '%s' is not a MAC address", n->position, n->mac);
+		return -EINVAL;
+	}
+	if (!bridge_name_valid(n->bridge)) {
+		xvm_hv_set_error("nic %u: '%s' is not a bridge name", n->position, n->bridge);
+		return -EINVAL;
+	}
+	if (n->managed_bridge && !*n->bridge) {
+		xvm_hv_set_error("nic %u: a managed bridge needs a name", n->position);
+		return -EINVAL;
+	}
+	if (n->mtu && (n->mtu < 68 || n->mtu > 65535)) {
+		xvm_hv_set_error("nic %u: MTU %u is outside 68..65535", n->position, n->mtu);
+		return -EINVAL;
+	}
+	if (n->model != XVM_HC_NIC_VIRTIO && n->model != XVM_HC_NIC_E1000) {
+		xvm_hv_set_error("nic %u: unknown model %d", n->position, (int)n->model);
+		return -EINVAL;
+	}
+	/* vif<domid>.<position> must fit a name of 15 bytes with any domid. */
+	if (n->position >= 100) {
+		xvm_hv_set_error("nic %u: positions go up to 99", n->position);
 		return -EINVAL;
 	}
 	return 0;

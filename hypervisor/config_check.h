@@ -37,6 +37,8 @@ int hv_boot_check(const struct xvm_hc_domain_config *c);
 /* Strings, kind, and a path that is a local file name or a valid nfs:// URL (url.h). */
 int hv_disk_check(const struct xvm_hc_disk_config *d);
 int hv_nic_check(const struct xvm_hc_nic_config *n);
+/* BRIDGE_RELEASE's argument: a bridge name. */
+int hv_bridge_check(const struct xvm_hc_bridge *a);
 
 /* Device counts and unique positions, each device checked by the backend's own check. */
 int hv_devices_check(const struct xvm_hc_domain_config *c,

@@ -51,6 +51,7 @@ static const struct {
 	[XVM_HC_DISK_RESIZE]          = { "disk_resize", 0 },
 	[XVM_HC_DISK_SNAPSHOT]        = { "disk_snapshot", 0 },
 	[XVM_HC_DISK_GET_INFO]        = { "disk_get_info", 0 },
+	[XVM_HC_BRIDGE_RELEASE]       = { "bridge_release", 0 },
 };
 
 struct fault {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XVM_HC_ABI_VERSION 1
+#define XVM_HC_ABI_VERSION 2
 
 struct xvm_hv;
 
@@ -50,6 +50,7 @@ enum xvm_hc {
 	XVM_HC_DISK_RESIZE,         /* struct xvm_hc_disk_resize: grows a live disk */
 	XVM_HC_DISK_SNAPSHOT,       /* struct xvm_hc_disk_snapshot: live external snapshot */
 	XVM_HC_DISK_GET_INFO,       /* struct xvm_hc_disk_info */
+	XVM_HC_BRIDGE_RELEASE,      /* struct xvm_hc_bridge: a managed bridge no NIC needs any more */
 	XVM_HC_OP_MAX
 };
 
@@ -105,10 +106,26 @@ struct xvm_hc_disk_config {
 	bool bootable;
 };
 
+enum xvm_hc_nic_model { XVM_HC_NIC_VIRTIO = 0, XVM_HC_NIC_E1000 };
+
+#define XVM_HC_BRIDGE_MAX 16         /* IFNAMSIZ, with the NUL */
+
+/*
+ * A NIC. On a bridge, the backend opens a tap for it (named
+ * vif<domid>.<position>, as XenServer names them), with the MTU, adds it
+ * to the bridge and gives it to the guest; the tap goes with the domain.
+ * A bridge that is not `managed_bridge` must exist (-ENODEV otherwise); a
+ * managed one the backend makes when a NIC first needs it and removes
+ * when its last port has gone. Without a bridge the NIC is on a user-mode
+ * network (NAT and DHCP inside the backend, no host change).
+ */
 struct xvm_hc_nic_config {
-	char mac[18];
-	char bridge[64];             /* empty: a user-mode network */
-	uint32_t position;
+	char mac[18];                /* empty: the backend's choice */
+	char bridge[XVM_HC_BRIDGE_MAX]; /* empty: a user-mode network */
+	uint32_t position;           /* the VIF's device: 0, 1, 2, ... */
+	uint32_t mtu;                /* 68..65535; 0: 1500 */
+	enum xvm_hc_nic_model model;
+	bool managed_bridge;
 };
 
 struct xvm_hc_domain_config {
@@ -348,6 +365,16 @@ struct xvm_hc_disk_info {
 	uint64_t size_bytes;            /* out: the size the guest sees; 0 for an empty drive
 					 * (and on sim, an image it cannot read) */
 	bool resize_online;             /* out: DISK_RESIZE works on it (a writable virtio disk) */
+};
+
+/*
+ * Removes the managed bridge `bridge` (as a NIC's managed_bridge names it)
+ * if no port is left on it: its network is gone. A bridge that is not
+ * there is no error; one with ports is -EBUSY, and stays.
+ */
+struct xvm_hc_bridge {
+	struct xvm_hc_head head;
+	char bridge[XVM_HC_BRIDGE_MAX];
 };
 
 /* Flags. */

@@ -201,6 +201,9 @@ static PyMethodDef connection_methods_table[] = {
 	{"create_pbd", (PyCFunction)(void (*)(void))conn_create_pbd, METH_VARARGS | METH_KEYWORDS, conn_create_pbd_doc},
 	{"create_vdi", (PyCFunction)(void (*)(void))conn_create_vdi, METH_VARARGS | METH_KEYWORDS, conn_create_vdi_doc},
 	{"create_vbd", (PyCFunction)(void (*)(void))conn_create_vbd, METH_VARARGS | METH_KEYWORDS, conn_create_vbd_doc},
+	{"create_network", (PyCFunction)(void (*)(void))conn_create_network, METH_VARARGS | METH_KEYWORDS,
+	 conn_create_network_doc},
+	{"create_vif", (PyCFunction)(void (*)(void))conn_create_vif, METH_VARARGS | METH_KEYWORDS, conn_create_vif_doc},
 	{NULL},
 };
 

@@ -20,8 +20,7 @@ static PyObject *made(ConnectionObject *conn, const char *cls, int r, char *ref)
 	return r < 0 ? NULL : object_take(conn, pyclass_lookup(cls), ref);
 }
 
-/* A method-table call whose result is the ref of a new object of `cls`. */
-static PyObject *call_making(ConnectionObject *conn, const char *method, struct json_object *args, const char *cls)
+PyObject *call_making(ConnectionObject *conn, const char *method, struct json_object *args, const char *cls)
 {
 	struct json_object *res = NULL;
 	int r;
@@ -38,8 +37,7 @@ static PyObject *call_making(ConnectionObject *conn, const char *method, struct 
 
 /* --- Arguments ------------------------------------------------------------------ */
 
-/* A map argument (None: {}) as a JSON object; NULL with a TypeError if it is no dict. */
-static struct json_object *map_arg(PyObject *o, const char *what)
+struct json_object *map_arg(PyObject *o, const char *what)
 {
 	if (!o || o == Py_None)
 		return json_object_new_object();
@@ -72,8 +70,7 @@ static PyObject *path_arg(PyObject *o)
 
 /* --- Calls on the object itself ----------------------------------------------- */
 
-/* A method-table call on the object itself, returning nothing: Class.op(self). */
-static PyObject *call_on_self(XenObject *self, const char *method)
+PyObject *call_on_self(XenObject *self, const char *method)
 {
 	const char *ref = PyUnicode_AsUTF8(self->ref);
 	if (!ref)

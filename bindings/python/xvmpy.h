@@ -113,6 +113,14 @@ PyObject *object_int_op(XenObject *self, PyObject *arg, object_int_fn op);
  */
 const char *object_ref_arg(PyObject *o, const struct pyclass *cls, const char *what);
 
+/* Method-table calls for the methods libxvm has no typed call for (storage.c):
+ * one whose result is the ref of a new object of `cls` (args is put); one on
+ * the object itself, returning None: Class.op(self). */
+PyObject *call_making(ConnectionObject *conn, const char *method, struct json_object *args, const char *cls);
+PyObject *call_on_self(XenObject *self, const char *method);
+/* A map argument (None: {}) as a JSON object; NULL with a TypeError if it is no dict. */
+struct json_object *map_arg(PyObject *o, const char *what);
+
 /* --- VM methods (vm.c) ----------------------------------------------------- */
 
 extern PyMethodDef vm_methods[];
@@ -128,6 +136,14 @@ PyObject *conn_create_vdi(ConnectionObject *self, PyObject *args, PyObject *kwar
 PyObject *conn_create_vbd(ConnectionObject *self, PyObject *args, PyObject *kwargs);
 extern const char conn_create_sr_doc[], conn_introduce_sr_doc[], conn_create_pbd_doc[], conn_create_vdi_doc[],
 	conn_create_vbd_doc[];
+
+/* --- Networks: network and VIF methods and their Connection calls (network.c) */
+
+extern PyMethodDef network_methods[], vif_methods[];
+
+PyObject *conn_create_network(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+PyObject *conn_create_vif(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+extern const char conn_create_network_doc[], conn_create_vif_doc[];
 
 /* --- Collections: conn.vms, conn.hosts, ... (collection.c) ----------------- */
 

@@ -167,6 +167,11 @@ int cli_new_vbd(struct cli_ctx *ctx, const char *vm, const char *vdi, const char
 		bool bootable, char **ref);
 
 int cli_run_on_uuid(struct cli_ctx *ctx);
+/* Calls a method that makes an object and prints the new object's UUID. */
+int cli_create_and_print(struct cli_ctx *ctx, const char *method, struct json_object *args, const char *cls);
+int cli_run_network_create(struct cli_ctx *ctx);
+int cli_run_vif_create(struct cli_ctx *ctx);
+int cli_run_vm_vif_list(struct cli_ctx *ctx);
 int cli_run_sr_create(struct cli_ctx *ctx);
 int cli_run_sr_introduce(struct cli_ctx *ctx);
 int cli_run_pbd_create(struct cli_ctx *ctx);

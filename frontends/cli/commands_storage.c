@@ -58,7 +58,7 @@ int cli_call_ref(struct cli_ctx *ctx, const char *method, struct json_object *ar
 }
 
 /* Makes an object with `method` and prints its UUID, as xe does. */
-static int create_and_print(struct cli_ctx *ctx, const char *method, struct json_object *args, const char *cls)
+int cli_create_and_print(struct cli_ctx *ctx, const char *method, struct json_object *args, const char *cls)
 {
 	char *ref;
 	int r = cli_call_ref(ctx, method, args, &ref);
@@ -108,7 +108,7 @@ int cli_run_sr_create(struct cli_ctx *ctx)
 	json_object_array_add(a, json_object_new_boolean(cli_param_bool(ctx, "shared", false)));
 	json_object_array_add(a, cli_param_map(ctx, "sm-config"));
 	free(host);
-	return create_and_print(ctx, "SR.create", a, "SR");
+	return cli_create_and_print(ctx, "SR.create", a, "SR");
 }
 
 int cli_run_sr_introduce(struct cli_ctx *ctx)
@@ -118,7 +118,7 @@ int cli_run_sr_introduce(struct cli_ctx *ctx)
 					    cli_param_text(ctx, "content-type", ""), NULL);
 	json_object_array_add(a, json_object_new_boolean(cli_param_bool(ctx, "shared", false)));
 	json_object_array_add(a, cli_param_map(ctx, "sm-config"));
-	return create_and_print(ctx, "SR.introduce", a, "SR");
+	return cli_create_and_print(ctx, "SR.introduce", a, "SR");
 }
 
 int cli_run_pbd_create(struct cli_ctx *ctx)
@@ -139,7 +139,7 @@ int cli_run_pbd_create(struct cli_ctx *ctx)
 	json_object_array_add(a, rec);
 	free(host);
 	free(sr);
-	return create_and_print(ctx, "PBD.create", a, "PBD");
+	return cli_create_and_print(ctx, "PBD.create", a, "PBD");
 }
 
 /* --- VDI ---------------------------------------------------------------------- */
@@ -233,7 +233,7 @@ int cli_run_vdi_copy(struct cli_ctx *ctx)
 		free(ref);
 		return r;
 	}
-	r = create_and_print(ctx, "VDI.copy", cli_args_of(ref, sr, NULL), "VDI");
+	r = cli_create_and_print(ctx, "VDI.copy", cli_args_of(ref, sr, NULL), "VDI");
 	free(ref);
 	free(sr);
 	return r;

@@ -7,7 +7,7 @@
  * prints, one per line, the candidates for WORDS[CWORD]: switches, command
  * names, the command's parameter names (with '='), field names after
  * params= and param-name=, enum and bool values, and live UUIDs and
- * name-labels after vm=, uuid=, template=, sr-uuid=, vdi-uuid=, cd-name=...;
+ * name-labels after vm=, uuid=, template=, sr-uuid=, vdi-uuid=, network-uuid=, cd-name=...;
  * map parameters (device-config:) and image formats.
  */
 #include <stdio.h>
@@ -127,6 +127,7 @@ static const struct {
 	{ "sr-uuid", "SR", -1, SHOW_UUIDS },
 	{ "vdi-uuid", "VDI", -1, SHOW_UUIDS },
 	{ "host-uuid", "host", -1, SHOW_UUIDS },
+	{ "network-uuid", "network", -1, SHOW_UUIDS },
 	{ "cd-name", "VDI", -1, SHOW_NAMES },
 };
 

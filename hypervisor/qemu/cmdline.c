@@ -98,13 +98,18 @@ struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n)
 	struct json_object *o = json_object_new_object();
 	char id[32];
 
-	json_object_object_add(o, "driver", json_object_new_string("virtio-net-pci"));
+	bool virtio = n->model != XVM_HC_NIC_E1000;
+
+	json_object_object_add(o, "driver", json_object_new_string(virtio ? "virtio-net-pci" : "e1000"));
 	snprintf(id, sizeof id, "net%u", n->position);
 	json_object_object_add(o, "netdev", json_object_new_string(id));
 	snprintf(id, sizeof id, "nic%u", n->position);
 	json_object_object_add(o, "id", json_object_new_string(id));
 	if (*n->mac)
 		json_object_object_add(o, "mac", json_object_new_string(n->mac));
+	/* virtio tells the guest the network's MTU; e1000 has no way to. */
+	if (virtio && n->mtu)
+		json_object_object_add(o, "host_mtu", json_object_new_int((int)n->mtu));
 	return o;
 }
 
@@ -152,19 +157,25 @@ static int add_disks(struct argv *a, const struct qdom *d)
 	return 0;
 }
 
-static void add_nics(struct argv *a, const struct qdom *d)
+static int add_nics(struct argv *a, const struct qdom *d)
 {
 	for (uint32_t i = 0; i < d->cfg.nnics; i++) {
 		const struct xvm_hc_nic_config *n = &d->cfg.nics[i];
 
+		if (*n->bridge && d->tap_fds[i] < 0) {
+			xvm_hv_set_error("nic %u: no tap is open for bridge %s", n->position, n->bridge);
+			return -EBADF;
+		}
+
 		add(a, "-netdev");
-		/* Bridge names are checked to hold no commas. */
+		/* The tap we opened and QEMU inherits (net.c); without a bridge, QEMU's own NAT. */
 		if (*n->bridge)
-			add(a, "bridge,id=net%u,br=%s", n->position, n->bridge);
+			add(a, "tap,id=net%u,fd=%d", n->position, d->tap_fds[i]);
 		else
 			add(a, "user,id=net%u", n->position);
 		add_json(a, "-device", qemu_nic_device(n));
 	}
+	return 0;
 }
 
 static void add_vcpus(struct argv *a, const struct qdom *d)
@@ -363,7 +374,7 @@ int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming,
 		}
 	add_tpm(&a, d);
 	if ((r = add_boot(&a, d)) == 0 && (r = add_disks(&a, d)) == 0)
-		add_nics(&a, d);
+		r = add_nics(&a, d);
 	if (incoming) {
 		add(&a, "-incoming");
 		add(&a, "%s", incoming);

@@ -43,19 +43,6 @@ int qemu_disk_check(const struct xvm_hc_disk_config *d)
 	return file_check(d->kind == XVM_HC_CDROM ? "CD image" : "disk image", d->path);
 }
 
-int qemu_nic_check(const struct xvm_hc_nic_config *n)
-{
-	int r = hv_nic_check(n);
-
-	if (r < 0)
-		return r;
-	if (strspn(n->bridge, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(n->bridge)) {
-		xvm_hv_set_error("nic %u: '%s' is not a bridge name", n->position, n->bridge);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int qemu_ovmf_paths(bool secure_boot, char code[PATH_MAX], char vars[PATH_MAX])
 {
 	static const char *const pairs[][2] = {
@@ -120,7 +107,7 @@ int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_ho
 	if ((r = hv_affinity_check(c, qemu_host_cpumask(host), host->cpu_count)) < 0 ||
 	    (r = boot_check(c)) < 0 || (*c->vtpm_dir && (r = qemu_swtpm_binary(swtpm)) < 0))
 		return r;
-	return hv_devices_check(c, qemu_disk_check, qemu_nic_check);
+	return hv_devices_check(c, qemu_disk_check, hv_nic_check);
 }
 
 /* --- JSON ------------------------------------------------------------- */
@@ -172,6 +159,9 @@ struct json_object *qemu_config_to_json(const struct xvm_hc_domain_config *c)
 		add_str(j, "mac", c->nics[i].mac);
 		add_str(j, "bridge", c->nics[i].bridge);
 		add_int(j, "position", c->nics[i].position);
+		add_int(j, "mtu", c->nics[i].mtu);
+		add_str(j, "model", c->nics[i].model == XVM_HC_NIC_E1000 ? "e1000" : "virtio");
+		json_object_object_add(j, "managed_bridge", json_object_new_boolean(c->nics[i].managed_bridge));
 		json_object_array_add(nics, j);
 	}
 	json_object_object_add(o, "nics", nics);
@@ -252,13 +242,17 @@ static bool disks_from_json(struct json_object *a, struct xvm_hc_domain_config *
 
 static bool nics_from_json(struct json_object *a, struct xvm_hc_domain_config *c)
 {
+	char model[8];
+
 	c->nnics = json_object_array_length(a);
 	for (uint32_t i = 0; i < c->nnics; i++) {
 		struct json_object *j = json_object_array_get_idx(a, i);
-		if (!get_str(j, "mac", c->nics[i].mac, sizeof c->nics[i].mac) ||
-		    !get_str(j, "bridge", c->nics[i].bridge, sizeof c->nics[i].bridge) ||
-		    !get_u32(j, "position", &c->nics[i].position))
+		struct xvm_hc_nic_config *n = &c->nics[i];
+		if (!get_str(j, "mac", n->mac, sizeof n->mac) || !get_str(j, "bridge", n->bridge, sizeof n->bridge) ||
+		    !get_u32(j, "position", &n->position) || !get_u32(j, "mtu", &n->mtu) ||
+		    !get_str(j, "model", model, sizeof model) || !get_bool(j, "managed_bridge", &n->managed_bridge))
 			return false;
+		n->model = strcmp(model, "e1000") ? XVM_HC_NIC_VIRTIO : XVM_HC_NIC_E1000;
 	}
 	return true;
 }

@@ -10,7 +10,9 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config_check.h"
 #include "qemu.h"
 #include "qmp.h"
 
@@ -81,7 +83,29 @@ static int attach_disk(struct qdom *d, struct qmp *q, const struct xvm_hc_disk_c
 	return 0;
 }
 
-static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
+/* The NIC's netdev: a tap we open and hand over, or QEMU's user-mode NAT. */
+static int netdev_add(const struct qemu *qm, const struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
+{
+	char name[32];
+	int fd, r;
+
+	if (!*n->bridge)
+		return qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"user\", \"id\": \"net%u\"}", n->position);
+	if ((r = qemu_tap_open(qm, d, n, &fd)) < 0)
+		return r;
+	snprintf(name, sizeof name, "tap%u", n->position);
+	r = qmp_getfd(q, name, fd);
+	/* QEMU has its own copy, or nothing: ours goes either way. */
+	close(fd);
+	if (r == 0 && (r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"tap\", \"id\": \"net%u\", \"fd\": \"%s\"}",
+				       n->position, name)) < 0)
+		qmp_commandf(q, NULL, "closefd", "{\"fdname\": \"%s\"}", name);
+	if (r < 0)
+		qemu_bridges_release(qm, n, 1);
+	return r;
+}
+
+static int attach_nic(const struct qemu *qm, struct qdom *d, struct qmp *q, const struct xvm_hc_nic_config *n)
 {
 	struct json_object *o;
 	int r;
@@ -94,20 +118,17 @@ static int attach_nic(struct qdom *d, struct qmp *q, const struct xvm_hc_nic_con
 		xvm_hv_set_error("domain %u already has %d nics", d->domid, XVM_HC_MAX_NICS);
 		return -ENOSPC;
 	}
-	if (*n->bridge)
-		r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"bridge\", \"id\": \"net%u\", \"br\": \"%s\"}",
-				 n->position, n->bridge);
-	else
-		r = qmp_commandf(q, NULL, "netdev_add", "{\"type\": \"user\", \"id\": \"net%u\"}", n->position);
-	if (r < 0)
+	if ((r = netdev_add(qm, d, q, n)) < 0)
 		return r;
 	o = qemu_nic_device(n);
 	r = device_add(d, q, o);
 	json_object_put(o);
-	if (r < 0)
+	if (r < 0) {
 		qmp_commandf(q, NULL, "netdev_del", "{\"id\": \"net%u\"}", n->position);
-	else
+		qemu_bridges_release(qm, n, 1);
+	} else {
 		d->cfg.nics[d->cfg.nnics++] = *n;
+	}
 	return r;
 }
 
@@ -121,7 +142,7 @@ int qemu_op_device_attach(void *priv, void *arg)
 	if (a->type == XVM_HC_DEV_DISK)
 		r = qemu_disk_check(&a->disk);
 	else if (a->type == XVM_HC_DEV_NIC)
-		r = qemu_nic_check(&a->nic);
+		r = hv_nic_check(&a->nic);
 	else {
 		xvm_hv_set_error("unknown device type %d", (int)a->type);
 		return -EINVAL;
@@ -129,7 +150,7 @@ int qemu_op_device_attach(void *priv, void *arg)
 	if (r < 0 || (r = qemu_dom_open_locked(priv, a->domid, &d)) < 0)
 		return r;
 	if ((r = qemu_dom_live(d, &q)) == 0) {
-		r = a->type == XVM_HC_DEV_DISK ? attach_disk(d, q, &a->disk) : attach_nic(d, q, &a->nic);
+		r = a->type == XVM_HC_DEV_DISK ? attach_disk(d, q, &a->disk) : attach_nic(priv, d, q, &a->nic);
 		if (r == 0)
 			r = qemu_dom_store(d);
 	}
@@ -183,7 +204,10 @@ int qemu_op_device_detach(void *priv, void *arg)
 		memmove(&d->disks[i], &d->disks[i + 1], (d->cfg.ndisks - 1 - i) * sizeof d->disks[0]);
 		memmove(&d->cfg.disks[i], &d->cfg.disks[i + 1], (--d->cfg.ndisks - i) * sizeof d->cfg.disks[0]);
 	} else {
+		struct xvm_hc_nic_config gone = d->cfg.nics[i];
+		/* The tap closes with the netdev: its bridge may be empty now. */
 		qmp_commandf(q, NULL, "netdev_del", "{\"id\": \"net%u\"}", pos);
+		qemu_bridges_release(priv, &gone, 1);
 		memmove(&d->cfg.nics[i], &d->cfg.nics[i + 1], (--d->cfg.nnics - i) * sizeof d->cfg.nics[0]);
 	}
 	r = qemu_dom_store(d);

@@ -171,12 +171,21 @@ int qemu_dom_start(struct qemu *qm, struct qdom *d, const char *incoming, struct
 		return r;
 	if (*d->cfg.vtpm_dir && ((r = qemu_swtpm_binary(p)) < 0 || (r = qemu_swtpm_cmdline(d, p, &tpm_argv)) < 0))
 		return r;
-	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0) {
+	if ((r = qemu_taps_open(qm, d)) < 0) {
 		qemu_argv_free(tpm_argv);
 		return r;
 	}
-	if ((r = qemu_dom_store(d)) == 0 && (r = qemu_spawn(qm, d, tpm_argv, argv)) == 0 &&
-	    (r = qemu_wait_ready(d, QEMU_START_TIMEOUT_MS, &q)) == 0) {
+	if ((r = qemu_cmdline(d, bin, incoming, &argv)) < 0) {
+		qemu_taps_close(d);
+		qemu_argv_free(tpm_argv);
+		return r;
+	}
+	r = qemu_dom_store(d);
+	if (r == 0)
+		r = qemu_spawn(qm, d, tpm_argv, argv);
+	/* QEMU holds the taps now: they live as long as it does. */
+	qemu_taps_close(d);
+	if (r == 0 && (r = qemu_wait_ready(d, QEMU_START_TIMEOUT_MS, &q)) == 0) {
 		read_vnc_ports(d, q);
 		if ((r = qemu_dom_store(d)) == 0)
 			r = qemu_apply_affinity(qm, d, q);

@@ -12,7 +12,8 @@
  * in the rundir, bumping the backend's event sequence (events.c). When QEMU
  * ends without having been told to by the host, that is a crash. It exits
  * when QEMU has, after stopping the domain's swtpm, if it is still there.
- * Its own messages go to stderr, which is the domain's qemu.log.
+ * The fds it was given beyond stdio (the domain's taps) it passes to QEMU
+ * and closes. Its own messages go to stderr, which is the domain's qemu.log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -202,6 +203,8 @@ static int start_swtpm(char **targv)
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		/* The taps are for QEMU: swtpm holding one would keep it past QEMU. */
+		close_range(3, ~0u, 0);
 		execv(targv[0], targv);
 		say("cannot run %s", targv[0]);
 		_exit(127);
@@ -291,6 +294,8 @@ int main(int argc, char **argv)
 			record_exit("not started");
 			return 1;
 		}
+		/* QEMU's taps are QEMU's alone: they must go when it does. */
+		close_range(3, ~0u, 0);
 		write_pidfile("qemu.pid", pid);
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

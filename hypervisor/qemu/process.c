@@ -220,6 +220,10 @@ int qemu_spawn(struct qemu *qm, const struct qdom *d, char *const tpm_argv[], ch
 		dup2(logfd, 2);
 		/* Everything else closes at exec; pfd[1] tells the parent if exec failed. */
 		close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+		/* But the taps, which QEMU's command line names by number. */
+		for (int i = 0; i < XVM_HC_MAX_NICS; i++)
+			if (d->tap_fds[i] >= 0)
+				fcntl(d->tap_fds[i], F_SETFD, 0);
 		execv(mon, margv);
 		r = errno;
 		(void)!write(pfd[1], &r, sizeof r);

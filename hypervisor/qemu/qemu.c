@@ -138,6 +138,7 @@ const struct xvm_hv_backend xvm_hv_backend_qemu = {
 		[XVM_HC_DISK_RESIZE] = qemu_op_disk_resize,
 		[XVM_HC_DISK_SNAPSHOT] = qemu_op_disk_snapshot,
 		[XVM_HC_DISK_GET_INFO] = qemu_op_disk_get_info,
+		[XVM_HC_BRIDGE_RELEASE] = qemu_op_bridge_release,
 	},
 	.why_not = {
 		[XVM_HC_MIGRATE_SEND] = "live migration between hosts is not implemented yet",

@@ -70,6 +70,7 @@ struct qdom {
 	enum xvm_hc_accel accel;
 	int vnc_port, ws_port;
 	int lock_fd; /* the domain's lock while held; -1 otherwise */
+	int tap_fds[XVM_HC_MAX_NICS]; /* cfg.nics[i]'s open tap while QEMU starts; -1 otherwise */
 	bool run_at_start; /* no -S: the guest boots while we connect */
 };
 
@@ -88,7 +89,6 @@ int qemu_swtpm_binary(char path[PATH_MAX]);
 /* --- config.c: checks and the on-disk form of a domain config --- */
 int qemu_config_check(const struct xvm_hc_domain_config *c, const struct qemu_host *host);
 int qemu_disk_check(const struct xvm_hc_disk_config *d);
-int qemu_nic_check(const struct xvm_hc_nic_config *n);
 struct json_object *qemu_config_to_json(const struct xvm_hc_domain_config *c);
 int qemu_config_from_json(struct json_object *o, struct xvm_hc_domain_config *c);
 /* OVMF code and vars templates, or -ENOENT with a detail. */
@@ -140,12 +140,21 @@ uint64_t qemu_cpu_time_ns(pid_t pid);
 /* A fresh QMP connection to the domain's command socket. */
 int qemu_qmp(const struct qdom *d, struct qmp **ret);
 
+/* --- net.c: taps and managed bridges --- */
+/* A tap for NIC n of d on its bridge (made if managed and missing), up; *ret its fd (close-on-exec). */
+int qemu_tap_open(const struct qemu *qm, const struct qdom *d, const struct xvm_hc_nic_config *n, int *ret);
+/* The taps of every bridged NIC of d into d->tap_fds; on failure none is left open. */
+int qemu_taps_open(const struct qemu *qm, struct qdom *d);
+void qemu_taps_close(struct qdom *d);
+/* Removes the managed bridges of these NICs that no port uses any more. */
+void qemu_bridges_release(const struct qemu *qm, const struct xvm_hc_nic_config *nics, uint32_t n);
+
 /* --- cmdline.c --- */
 /* QEMU's argv for d (NULL-terminated, heap); incoming: a -incoming URI or NULL. */
 int qemu_cmdline(const struct qdom *d, const char *binary, const char *incoming, char ***ret);
 /* The -device JSON of a disk or CD drive: IDE/AHCI where the board has a port, else virtio. */
 struct json_object *qemu_disk_device(const struct qdom *d, const struct xvm_hc_disk_config *disk, bool hotplug);
-/* The virtio NIC on netdev "netN", for -device and device_add alike. */
+/* The NIC (virtio-net or e1000) on netdev "netN", for -device and device_add alike. */
 struct json_object *qemu_nic_device(const struct xvm_hc_nic_config *n);
 void qemu_argv_free(char **argv);
 /* swtpm's argv for the vTPM of d (whose cfg.vtpm_dir is set): its control socket in the rundir. */
@@ -211,3 +220,4 @@ int qemu_op_guest_action(void *priv, void *arg);
 int qemu_op_disk_resize(void *priv, void *arg);
 int qemu_op_disk_snapshot(void *priv, void *arg);
 int qemu_op_disk_get_info(void *priv, void *arg);
+int qemu_op_bridge_release(void *priv, void *arg);

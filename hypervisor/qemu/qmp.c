@@ -168,8 +168,35 @@ static int write_all(struct qmp *q, const char *s, size_t n, long long deadline)
 	return 0;
 }
 
-static int exchange(struct qmp *q, const char *cmd, struct json_object *args,
-		    struct json_object **ret, long long deadline)
+/* One byte with the fd attached (SCM_RIGHTS): QEMU takes the fd with the message it begins. */
+static int send_fd(struct qmp *q, int fd, long long deadline)
+{
+	char cbuf[CMSG_SPACE(sizeof fd)] = { 0 }, byte = ' ';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int r;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof fd);
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	while (sendmsg(q->fd, &m, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			r = -errno;
+			xvm_hv_set_error("QMP at %s: sending an fd: %s", q->path, strerror(-r));
+			return r;
+		}
+		if ((r = wait_fd(q, POLLOUT, deadline, "room to send an fd")) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int exchange_fd(struct qmp *q, const char *cmd, struct json_object *args, int fd,
+		       struct json_object **ret, long long deadline)
 {
 	struct json_object *msg = json_object_new_object(), *reply = NULL, *v;
 	char id[32];
@@ -182,7 +209,9 @@ static int exchange(struct qmp *q, const char *cmd, struct json_object *args,
 		json_object_object_add(msg, "arguments", json_object_get(args));
 	json_object_object_add(msg, "id", json_object_new_string(id));
 	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	r = write_all(q, text, strlen(text), deadline);
+	r = fd >= 0 ? send_fd(q, fd, deadline) : 0;
+	if (r == 0)
+		r = write_all(q, text, strlen(text), deadline);
 	if (r == 0)
 		r = write_all(q, "\n", 1, deadline);
 	json_object_put(msg);
@@ -216,6 +245,12 @@ static int exchange(struct qmp *q, const char *cmd, struct json_object *args,
 		break;
 	}
 	return r;
+}
+
+static int exchange(struct qmp *q, const char *cmd, struct json_object *args,
+		    struct json_object **ret, long long deadline)
+{
+	return exchange_fd(q, cmd, args, -1, ret, deadline);
 }
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret)
@@ -293,6 +328,17 @@ struct qmp *qmp_close(struct qmp *q)
 int qmp_command(struct qmp *q, const char *cmd, struct json_object *args, struct json_object **ret)
 {
 	return exchange(q, cmd, args, ret, now_ms() + QMP_TIMEOUT_MS);
+}
+
+int qmp_getfd(struct qmp *q, const char *name, int fd)
+{
+	struct json_object *args = json_object_new_object();
+	int r;
+
+	json_object_object_add(args, "fdname", json_object_new_string(name));
+	r = exchange_fd(q, "getfd", args, fd, NULL, now_ms() + QMP_TIMEOUT_MS);
+	json_object_put(args);
+	return r;
 }
 
 int qmp_commandf(struct qmp *q, struct json_object **ret, const char *cmd, const char *fmt, ...)

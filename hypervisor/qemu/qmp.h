@@ -29,6 +29,9 @@ int qmp_command(struct qmp *q, const char *cmd, struct json_object *args, struct
 int qmp_commandf(struct qmp *q, struct json_object **ret, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Gives QEMU a copy of fd under `name` (getfd over SCM_RIGHTS), for a later command to name. */
+int qmp_getfd(struct qmp *q, const char *name, int fd);
+
 /*
  * The next event, kept or read within timeout_ms: 0 with *ret set (the
  * caller puts it), -ETIMEDOUT, or -ECONNRESET when QEMU closed the socket.

@@ -89,6 +89,8 @@ struct qdom *qemu_dom_new(void)
 		xvm_hv_set_error("out of memory");
 	else
 		d->lock_fd = -1;
+	for (int i = 0; d && i < XVM_HC_MAX_NICS; i++)
+		d->tap_fds[i] = -1;
 	return d;
 }
 
@@ -270,6 +272,8 @@ void qemu_forget(struct qemu *qm, struct qdom *d)
 	int g = global_lock(qm);
 
 	snprintf(link, sizeof link, "%s/by-uuid/%s", qm->run_dir, d->cfg.uuid);
+	/* Its QEMU is gone, and with it the taps: their bridges may be empty now. */
+	qemu_bridges_release(qm, d->cfg.nics, d->cfg.nnics);
 	nftw(d->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	/* uuid_owner() drops the link now that the dir is gone, but only ours. */
 	uuid_owner(qm, link, &owner);

@@ -211,3 +211,10 @@ static int media_change_locked(struct sim *sim, void *arg)
 }
 
 SIM_LOCKED_OP(sim_op_media_change, media_change_locked)
+
+/* The sim has no host networking: a released bridge is only checked. */
+int sim_op_bridge_release(void *priv, void *arg)
+{
+	(void)priv;
+	return hv_bridge_check(arg);
+}

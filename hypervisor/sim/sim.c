@@ -190,6 +190,7 @@ const struct xvm_hv_backend xvm_hv_backend_sim = {
 		[XVM_HC_DISK_RESIZE] = sim_op_disk_resize,
 		[XVM_HC_DISK_SNAPSHOT] = sim_op_disk_snapshot,
 		[XVM_HC_DISK_GET_INFO] = sim_op_disk_get_info,
+		[XVM_HC_BRIDGE_RELEASE] = sim_op_bridge_release,
 	},
 	.why_not = {
 		[XVM_HC_CONSOLE_OPEN] = "it runs no guest code, so there is no console output",

@@ -72,3 +72,4 @@ int sim_op_guest_action(void *priv, void *arg);
 int sim_op_disk_resize(void *priv, void *arg);
 int sim_op_disk_snapshot(void *priv, void *arg);
 int sim_op_disk_get_info(void *priv, void *arg);
+int sim_op_bridge_release(void *priv, void *arg);

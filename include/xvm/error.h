@@ -70,7 +70,10 @@ extern "C" {
 	X(TASK_CANCELLED, "the task was cancelled before it ran") \
 	X(BOOTLOADER_FAILED, "the bootloader cannot boot the VM from its disk") \
 	X(VTPM_MAX_AMOUNT_REACHED, "the VM has as many vTPMs as it may have") \
-	X(VM_HAS_VTPM, "the operation cannot keep the VM's vTPM")
+	X(VM_HAS_VTPM, "the operation cannot keep the VM's vTPM") \
+	X(NETWORK_CONTAINS_VIF, "the network still has VIFs on it") \
+	X(MAC_INVALID, "the MAC address is not one a NIC can have") \
+	X(BRIDGE_NOT_AVAILABLE, "the host lacks the bridge a VIF's network is on")
 /* New codes are appended: the numbers are ABI. */
 
 enum xvm_error_code {

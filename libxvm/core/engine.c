@@ -38,6 +38,15 @@ int engine_hv_error(struct engine *e, int err, const char *what, const char *ref
 	}
 }
 
+int engine_hv_nic_error(struct engine *e, int err, const char *what, const char *ref)
+{
+	if (err != -ENODEV)
+		return engine_hv_error(e, err, what, ref);
+	const char *detail = xvm_hv_last_error(e->hv);
+	return ERR2(XVM_ERR_BRIDGE_NOT_AVAILABLE, ref ? ref : "", detail ? detail : "",
+		    "%s: %s (a network with bridge= uses a host bridge and never makes it)", what, detail ? detail : "");
+}
+
 int engine_host_memory(struct engine *e, struct host_memory *ret)
 {
 	struct xvm_hc_host_info info = { .head = XVM_HC_HEAD(0) };

@@ -54,3 +54,6 @@ int engine_host_memory(struct engine *e, struct host_memory *ret);
 
 /* Maps a failed hypercall (negative errno) to an API error naming `what`. */
 int engine_hv_error(struct engine *e, int err, const char *what, const char *ref);
+/* The same for ops that plug NICs (domain create and restore, NIC hot-plug): -ENODEV,
+ * a missing host bridge, is BRIDGE_NOT_AVAILABLE. */
+int engine_hv_nic_error(struct engine *e, int err, const char *what, const char *ref);

@@ -13,7 +13,8 @@
 #include "objects/registry.h"
 
 static const struct method *const tables[] = { vm_methods, storage_methods, token_methods, task_methods,
-						     event_methods, ova_methods, vtpm_methods };
+						     event_methods, ova_methods, vtpm_methods,
+						     network_methods };
 
 static const struct method *find_method(const char *name)
 {

@@ -25,7 +25,7 @@ struct method {
 
 /* Method tables of the modules (NULL-terminated). */
 extern const struct method vm_methods[], storage_methods[], token_methods[], task_methods[], event_methods[];
-extern const struct method ova_methods[], vtpm_methods[];
+extern const struct method ova_methods[], vtpm_methods[], network_methods[];
 
 int methods_dispatch(struct engine *e, const char *name, struct json_object *args,
 		     struct json_object **result);

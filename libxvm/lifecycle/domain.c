@@ -22,7 +22,7 @@ int domain_boot(struct engine *e, const char *ref, struct json_object *rec, bool
 	struct xvm_hc_domain_create create = { .head = XVM_HC_HEAD(paused ? 0 : XVM_HC_F_CREATE_RUNNING),
 					       .config = &cfg };
 	if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_CREATE, &create)) < 0)
-		return engine_hv_error(e, r, "domain create", ref);
+		return engine_hv_nic_error(e, r, "domain create", ref);
 	*info = (struct xvm_hc_domain_info){ .head = XVM_HC_HEAD(0), .domid = create.domid };
 	if ((r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_GET_INFO, info)) < 0) {
 		r = engine_hv_error(e, r, "domain info", ref);

@@ -11,6 +11,7 @@
 #include "core/json_fields.h"
 #include "core/util.h"
 #include "lifecycle/vtpm.h"
+#include "network/network.h"
 #include "storage/storage.h"
 
 static const char *map_get(struct json_object *rec, const char *map, const char *key)
@@ -164,7 +165,8 @@ int domain_config_from_vm(struct engine *e, const char *ref, struct json_object 
 	}
 
 	/* A suspended VM resumes with the drives it had when it was saved. */
-	if ((r = vm_disks_config(e, ref, strcmp(rec_str(rec, "power_state"), "Suspended") == 0, cfg)) < 0)
+	bool resuming = strcmp(rec_str(rec, "power_state"), "Suspended") == 0;
+	if ((r = vm_disks_config(e, ref, resuming, cfg)) < 0 || (r = vm_nics_config(e, ref, resuming, cfg)) < 0)
 		return r;
 	if (xvm_boot && (r = xvm_boot_prepare(e, ref, rec, cfg)) < 0)
 		return r;

@@ -16,6 +16,7 @@
 #include "lifecycle/allowed_ops.h"
 #include "lifecycle/vm_snapshot.h"
 #include "lifecycle/vtpm.h"
+#include "network/network.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -126,13 +127,16 @@ static int default_sr(struct engine *e, char **ret)
 	return r;
 }
 
-/* other_config without the provision spec: once the disks are made, it is
- * used up (as in xapi); an install also uses up the vTPM request. */
+/* other_config without the provision spec: once the disks and VIFs are made,
+ * it is used up (as in xapi); an install also uses up the vTPM request. */
 static struct json_object *without_spec(struct json_object *oc, bool install)
 {
 	struct json_object *rest = json_object_new_object();
 	json_object_object_foreach(oc, k, v) {
-		if (strcmp(k, "disks") != 0 && !(install && strcmp(k, VTPM_TEMPLATE_KEY) == 0))
+		size_t n = strlen(k);
+		bool nic_network = strncmp(k, "nic-", 4) == 0 && n > 12 && strcmp(k + n - 8, "-network") == 0;
+		if (strcmp(k, "disks") != 0 && strcmp(k, "nics") != 0 && !nic_network &&
+		    !(install && strcmp(k, VTPM_TEMPLATE_KEY) == 0))
 			json_object_object_add(rest, k, json_object_get(v));
 	}
 	return rest;
@@ -385,7 +389,7 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 		return r;
 	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
 	char *src = NULL, *sr = NULL, *prov_sr = NULL, *spec = NULL;
-	struct json_object *t = NULL, *vm = NULL, *metrics = NULL, *drives = NULL, *oc;
+	struct json_object *t = NULL, *vm = NULL, *metrics = NULL, *drives = NULL, *oc = NULL;
 	if ((r = read_source(e, a, &src, &t, &sr, &prov_sr)) < 0 || (r = read_drives(e, src, &drives)) < 0)
 		goto fail;
 	char mref[XVM_REF_BUFLEN], now[XVM_DATETIME_BUFLEN];
@@ -406,10 +410,11 @@ static int make_vm(struct engine *e, const struct make_args *a, char **ret_ref)
 			spec = strdup(json_object_get_string(disks));
 		new_vtpm = json_object_object_get_ex(oc, VTPM_TEMPLATE_KEY, &want) &&
 			   strcmp(json_object_get_string(want), "true") == 0;
-		if (spec || json_object_object_get_ex(oc, VTPM_TEMPLATE_KEY, NULL))
-			json_object_object_add(vm, "other_config", without_spec(oc, true));
+		json_object_object_add(vm, "other_config", without_spec(oc, true));
 	}
-	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0)
+	/* The new VM's VIFs are its own: new MACs; an install adds those the template asks for. */
+	if ((r = rec_insert(e, &class_vm_metrics, mref, metrics)) < 0 || (r = rec_copy(e, &class_vm, src, m.vm, vm)) < 0 ||
+	    (r = vm_vifs_copy(e, src, m.vm)) < 0 || (a->install && (r = vm_vifs_from_spec(e, m.vm, oc)) < 0))
 		goto fail;
 	if ((r = store_commit(e->store)) < 0)
 		goto out;
@@ -463,7 +468,7 @@ int vm_provision(struct engine *e, const char *vm)
 	    (r = store_begin_write(e->store)) == 0) {
 		struct json_object *ch = json_object_new_object();
 		json_object_object_add(ch, "other_config", without_spec(oc, false));
-		if ((r = rec_update(e, &class_vm, vm, ch)) == 0)
+		if ((r = vm_vifs_from_spec(e, vm, oc)) == 0 && (r = rec_update(e, &class_vm, vm, ch)) == 0)
 			r = store_commit(e->store);
 		else
 			store_rollback(e->store);

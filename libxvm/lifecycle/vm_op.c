@@ -89,3 +89,14 @@ int vm_op_abort(struct vm_op *op, int r)
 	vm_op_finish(op);
 	return r;
 }
+
+int vm_op_begin_live(struct engine *e, const char *ref, const char *name, struct vm_op *op)
+{
+	int r = vm_op_begin(e, ref, name, VM_OP_ANY_STATE, op);
+	if (r < 0)
+		return r;
+	if (op->power != VM_RUNNING && op->power != VM_PAUSED)
+		return vm_op_abort(op, vm_bad_power_state(op->ref, rec_str(op->rec, "name_label"), "Running",
+							  vm_power_name(op->power), name));
+	return 0;
+}

@@ -44,6 +44,8 @@ enum vm_op_flags {
 };
 
 int vm_op_begin(struct engine *e, const char *ref, const char *name, unsigned flags, struct vm_op *op);
+/* vm_op_begin on a VM that must be running or paused (a device's hot-plug). */
+int vm_op_begin_live(struct engine *e, const char *ref, const char *name, struct vm_op *op);
 /* Writes `vm_changes` (stored VM fields, borrowed; may be NULL) and
  * `metrics_changes` (VM_metrics fields; may be NULL) in one transaction,
  * then ends the operation. */

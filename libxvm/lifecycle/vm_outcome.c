@@ -9,6 +9,7 @@
 #include "core/json_fields.h"
 #include "core/log.h"
 #include "hypercall.h"
+#include "network/network.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "storage/storage.h"
@@ -86,7 +87,7 @@ static int refresh_consoles(struct engine *e, const char *vm, int64_t domid)
 	return r;
 }
 
-/* A VM's drives are attached while it runs: all of them from a fresh boot
+/* A VM's drives and VIFs are attached while it runs: all of them from a fresh boot
  * (a start, a restart), none once halted; a resume keeps those it had. */
 static int follow_drives(struct engine *e, const char *ref, struct json_object *rec, struct json_object *vm)
 {
@@ -94,11 +95,12 @@ static int follow_drives(struct engine *e, const char *ref, struct json_object *
 	if (!json_object_object_get_ex(vm, "power_state", &power))
 		return 0;
 	const char *now = json_object_get_string(power), *before = rec_str(rec, "power_state");
+	int r;
 	if (strcmp(now, "Halted") == 0)
-		return vm_vbds_set_attached(e, ref, false);
+		return (r = vm_vbds_set_attached(e, ref, false)) < 0 ? r : vm_vifs_set_attached(e, ref, false);
 	if (json_object_object_get_ex(vm, "domid", &domid) && json_object_get_int64(domid) >= 0 &&
 	    strcmp(before, "Suspended") != 0)
-		return vm_vbds_set_attached(e, ref, true);
+		return (r = vm_vbds_set_attached(e, ref, true)) < 0 ? r : vm_vifs_set_attached(e, ref, true);
 	return 0;
 }
 

@@ -260,7 +260,7 @@ int vm_resume(struct engine *e, const char *ref, bool paused, bool force)
 	snprintf(restore.path, sizeof(restore.path), "%s", path);
 	if ((r = domain_config_from_vm(e, ref, op.rec, &cfg)) == 0 &&
 	    (r = xvm_hypercall(e->hv, XVM_HC_DOMAIN_RESTORE, &restore)) < 0)
-		r = engine_hv_error(e, r, "domain restore", ref);
+		r = engine_hv_nic_error(e, r, "domain restore", ref);
 	if (r < 0) {
 		free(path);
 		return fail(&op, r);

@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "hypercall.h"
+#include "network/network.h"
 #include "objects/records.h"
 #include "objects/registry.h"
 #include "store/store.h"
@@ -123,6 +124,44 @@ static int create_dvd_sr(struct engine *e)
 	return any ? add_sr(e, "DVD drives", "udev", "iso", "/dev", ref) : 0;
 }
 
+/* Marks in the pool's other_config that the NAT network was made once: a
+ * state dir from before networks gets it, and one whose admin destroyed it
+ * does not get it back. */
+#define NAT_MADE_KEY "xvm_nat_network_made"
+
+static int nat_made(struct engine *e, bool *made)
+{
+	static const char *const fields[] = { "other_config", NULL };
+	struct json_object *rec, *oc;
+	int r = rec_read_fields(e, &class_pool, e->pool_ref, fields, &rec);
+	if (r == 0) {
+		*made = json_object_object_get_ex(rec, "other_config", &oc) &&
+			json_object_object_get_ex(oc, NAT_MADE_KEY, NULL);
+		json_object_put(rec);
+	}
+	return r;
+}
+
+/* As libvirt's "default": guests reach out through NAT with no root and no host change. */
+static int add_nat_network(struct engine *e)
+{
+	static const char *const fields[] = { "other_config", NULL };
+	struct json_object *rec;
+	int r = network_create_nat(e);
+	if (r == 0 && (r = rec_read_fields(e, &class_pool, e->pool_ref, fields, &rec)) == 0) {
+		struct json_object *oc, *ch = json_object_new_object();
+		if (!json_object_object_get_ex(rec, "other_config", &oc) || !json_object_is_type(oc, json_type_object))
+			oc = NULL;
+		struct json_object *map = oc ? json_object_get(oc) : json_object_new_object();
+		json_object_object_add(map, NAT_MADE_KEY, json_object_new_string("true"));
+		json_object_object_add(ch, "other_config", map);
+		r = rec_update(e, &class_pool, e->pool_ref, ch);
+		json_object_put(ch);
+		json_object_put(rec);
+	}
+	return r;
+}
+
 static int create_pool_and_host(struct engine *e)
 {
 	struct xvm_hc_host_info info = { .head = XVM_HC_HEAD(0) };
@@ -148,7 +187,7 @@ static int create_pool_and_host(struct engine *e)
 	json_object_object_add(p, "crash_dump_SR", json_object_new_string(sr_ref));
 	r = rec_insert(e, &class_pool, e->pool_ref, p);
 	json_object_put(p);
-	return r;
+	return r < 0 ? r : add_nat_network(e);
 }
 
 /* The pool's ref and its master's; 0 with empty refs when there is no pool yet. */
@@ -171,17 +210,21 @@ int bootstrap_host(struct engine *e)
 	int r = store_begin_read(e->store);
 	if (r < 0)
 		return r;
-	r = find_pool(e);
+	bool made = false;
+	if ((r = find_pool(e)) == 0 && e->pool_ref[0])
+		r = nat_made(e, &made);
 	store_rollback(e->store);
-	if (r < 0 || e->pool_ref[0])
+	if (r < 0 || (e->pool_ref[0] && made))
 		return r;
-	/* First use: another process may be doing the same, so look again
-	 * under the write lock. */
+	/* First use (or of networks): another process may be doing the same,
+	 * so look again under the write lock. */
 	if ((r = store_begin_write(e->store)) < 0)
 		return r;
 	r = find_pool(e);
 	if (r == 0 && !e->pool_ref[0])
 		r = create_pool_and_host(e);
+	else if (r == 0 && (r = nat_made(e, &made)) == 0 && !made)
+		r = add_nat_network(e);
 	if (r < 0) {
 		store_rollback(e->store);
 		return r;

@@ -274,18 +274,6 @@ int storage_vbd_disk(struct engine *e, struct json_object *vbd, struct xvm_hc_di
 	return r;
 }
 
-/* The running VM a VBD belongs to, under the VM's lock. */
-static int begin_on_vm(struct engine *e, struct json_object *vbd, const char *name, struct vm_op *op)
-{
-	int r = vm_op_begin(e, rec_str(vbd, "VM"), name, VM_OP_ANY_STATE, op);
-	if (r < 0)
-		return r;
-	if (op->power != VM_RUNNING && op->power != VM_PAUSED)
-		return vm_op_abort(op, vm_bad_power_state(op->ref, rec_str(op->rec, "name_label"), "Running",
-							  vm_power_name(op->power), name));
-	return 0;
-}
-
 static int disk_of(struct engine *e, struct json_object *vbd, struct xvm_hc_disk_config *disk)
 {
 	int r = store_begin_read(e->store);
@@ -303,7 +291,7 @@ int vbd_plug(struct engine *e, const char *ref)
 	if (r < 0)
 		return r;
 	struct vm_op op;
-	if ((r = begin_on_vm(e, vbd, "plug", &op)) < 0)
+	if ((r = vm_op_begin_live(e, rec_str(vbd, "VM"), "plug", &op)) < 0)
 		goto out;
 	struct xvm_hc_device dev = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid, .type = XVM_HC_DEV_DISK };
 	if (rec_bool(vbd, "currently_attached"))
@@ -332,7 +320,7 @@ int vbd_unplug(struct engine *e, const char *ref)
 	if (r < 0)
 		return r;
 	struct vm_op op;
-	if ((r = begin_on_vm(e, vbd, "unplug", &op)) < 0)
+	if ((r = vm_op_begin_live(e, rec_str(vbd, "VM"), "unplug", &op)) < 0)
 		goto out;
 	struct xvm_hc_device dev = { .head = XVM_HC_HEAD(0), .domid = (uint32_t)op.domid, .type = XVM_HC_DEV_DISK };
 	dev.disk.position = (uint32_t)atoi(rec_str(vbd, "userdevice"));

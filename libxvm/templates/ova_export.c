@@ -107,27 +107,36 @@ static int add_vbd(struct engine *e, const char *vbd, struct ovf_vm *ovf, struct
 
 static int add_vif(struct engine *e, const char *vif, struct ovf_vm *ovf)
 {
-	static const char *const fields[] = { "network", "MAC", "device", "other_config", NULL };
+	static const char *const fields[] = { "network", "MAC", "device", "other_config", "VM", NULL };
 	static const char *const net_fields[] = { "name_label", NULL };
-	struct json_object *v, *n = NULL;
+	static const char *const vm_fields[] = { "platform", NULL };
+	struct json_object *v, *n = NULL, *vm = NULL, *platform, *model;
 	int r = rec_read_fields(e, &class_vif, vif, fields, &v);
 	if (r < 0)
 		return r;
-	if (!ref_is_null(rec_str(v, "network")) &&
-	    (r = rec_read_fields(e, &class_network, rec_str(v, "network"), net_fields, &n)) < 0) {
+	if ((!ref_is_null(rec_str(v, "network")) &&
+	     (r = rec_read_fields(e, &class_network, rec_str(v, "network"), net_fields, &n)) < 0) ||
+	    (r = rec_read_fields(e, &class_vm, rec_str(v, "VM"), vm_fields, &vm)) < 0) {
 		json_object_put(v);
+		json_object_put(n);
 		return r;
 	}
+	bool e1000 = json_object_object_get_ex(vm, "platform", &platform) &&
+		     json_object_object_get_ex(platform, "nic_model", &model) &&
+		     strcmp(json_object_get_string(model), "e1000") == 0;
+	json_object_put(vm);
 	struct ovf_nic *g = realloc(ovf->nics, (ovf->nnics + 1) * sizeof(*g));
 	if (g) {
 		ovf->nics = g;
 		struct json_object *oc, *named = NULL;
 		if (json_object_object_get_ex(v, "other_config", &oc))
 			json_object_object_get_ex(oc, OVA_NETWORK_KEY, &named);
-		const char *net = n ? rec_str(n, "name_label") : named ? json_object_get_string(named) : "";
+		/* The name an import found no network of: the VIF's network stood in for it. */
+		const char *net = named ? json_object_get_string(named) : n ? rec_str(n, "name_label") : "";
 		g[ovf->nnics++] = (struct ovf_nic){ .network = strdup(net),
 						    .mac = strdup(rec_str(v, "MAC")),
-						    .position = position_of(v, "device") };
+						    .position = position_of(v, "device"),
+						    .e1000 = e1000 };
 	}
 	r = g && g[ovf->nnics - 1].network && g[ovf->nnics - 1].mac ? 0 : error_oom();
 	json_object_put(v);

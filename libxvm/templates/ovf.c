@@ -126,7 +126,7 @@ static void write_hardware(struct writer *w, xmlNodePtr vs, const struct ovf_vm 
 		xmlNodePtr addr = xmlNewTextChild(nic, w->rasd, BAD_CAST "Address", BAD_CAST vm->nics[i].mac);
 		xmlUnlinkNode(addr);
 		xmlAddPrevSibling(nic->children, addr);
-		child(nic, w->rasd, "ResourceSubType", "virtio");
+		child(nic, w->rasd, "ResourceSubType", vm->nics[i].e1000 ? "E1000" : "virtio");
 	}
 }
 

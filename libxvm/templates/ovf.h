@@ -34,6 +34,7 @@ struct ovf_nic {
 	char *network;
 	char *mac;
 	int position;
+	bool e1000;              /* the VM's platform:nic_model; virtio otherwise */
 };
 
 struct ovf_vm {

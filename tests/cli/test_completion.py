@@ -49,6 +49,8 @@ def test_live_objects(xvm):
     assert complete(xvm, "vm-start", "vm=al") == ["vm=alpha"]
     assert set(complete(xvm, "vm-install", "template=")) >= {"template=sim test", "template=Other install media"}
     assert f"uuid={a}" in complete(xvm, "vm-param-list", "uuid=")
+    nat = xvm.ok("network-list", "--minimal")
+    assert complete(xvm, "vif-create", f"vm-uuid={a}", "network-uuid=") == [f"network-uuid={nat}"]
     # -c on the command line wins over $XVM_URI
     assert complete(xvm, "-c", "sim:///nonexistent-dir-xvm", "vm-start", "vm=a") == []
 

@@ -130,7 +130,7 @@ class Console:
 
     def __init__(self, xvm, vm):
         self.vm = vm
-        self.proc = subprocess.Popen([XVM, "console", f"vm={vm}"], env=xvm.env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*xvm.prefix, XVM, "console", f"vm={vm}"], env=xvm.env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.buf = b""
         self.lines = []
@@ -247,10 +247,11 @@ class Xvm:
         for k in ("XVM_HC_FAULT", "XVM_QEMU_BINARY", "XVM_SHUTDOWN_TIMEOUT"):
             self.env.pop(k, None)
         self.consoles = []
+        self.prefix = []    # what runs the CLI: `ip netns exec NS` for a network namespace
 
     def run(self, *args, env=None, timeout=120):
         e = dict(self.env, **(env or {}))
-        return subprocess.run([XVM, *args], env=e, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        return subprocess.run([*self.prefix, XVM, *args], env=e, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout)
 
     def ok(self, *args, **kw):

@@ -469,6 +469,19 @@ Test(sim, devices)
 	cr_assert_eq(device(d, XVM_HC_DEVICE_ATTACH, XVM_HC_DEV_DISK, 1, XVM_HC_DISK), 0,
 		     "position free again after detach");
 	cr_assert_eq(device(d, XVM_HC_DEVICE_ATTACH, 7, 5, 0), -EINVAL);
+	/* A NIC on a bridge, managed or not: the sim checks it and touches no host interface. */
+	struct xvm_hc_device nic = { .head = XVM_HC_HEAD(0), .domid = d, .type = XVM_HC_DEV_NIC };
+	nic.nic = (struct xvm_hc_nic_config){ .bridge = "xvmbrsimonly", .position = 5, .mtu = 9000,
+					      .managed_bridge = true };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DEVICE_ATTACH, &nic), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_eq(access("/sys/class/net/xvmbrsimonly", F_OK), -1);
+	nic.nic.position = 6;
+	nic.nic.mtu = 20;
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_DEVICE_ATTACH, &nic), -EINVAL);
+	struct xvm_hc_bridge b = { .head = XVM_HC_HEAD(0), .bridge = "xvmbrsimonly" };
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), 0);
+	strcpy(b.bridge, "");
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), -EINVAL);
 
 	cr_assert_eq(media(d, 3, "/srv/iso/debian.iso"), 0);
 	cr_assert_eq(media(d, 3, ""), 0, "eject");

@@ -29,6 +29,17 @@
 #       the endorsement key at persistent handle 0x81010001 (the one
 #       swtpm_setup makes): the same key across boots means the same TPM
 #       state, and an answer of 10 bytes is an error code (NONE: no /dev/tpm0).
+# With xvm.watch=net it reports the guest's network interfaces the same way,
+# and does what the command line asks of them:
+#
+#   XVM-LINUX NICS eth0=<MAC> ...
+#       every interface but lo, by name, with its MAC (an empty list: none);
+#   XVM-LINUX IP eth0=<ADDR/PREFIX>
+#       xvm.ip=ADDR/PREFIX: eth0 has that address and is up (before READY);
+#   XVM-LINUX DHCP eth0=<ADDR>
+#       xvm.dhcp: udhcpc got a lease for eth0;
+#   XVM-LINUX PING <ADDR> ok | XVM-LINUX PING <ADDR> failed
+#       xvm.ping=ADDR: ADDR answered an ICMP echo within 90 tries (a minute or two), or never did.
 #
 # PID 1 must never exit (the kernel would panic), so every path ends in poweroff.
 
@@ -122,6 +133,59 @@ tpm_state() {
   echo " n=$1 version=$version ek=$ek size=$size"
 }
 
+# " eth0=MAC": the network interfaces, in name order.
+nics() {
+  list=""
+  for dev in /sys/class/net/*; do
+    case ${dev##*/} in lo | "*") continue ;; esac
+    read -r mac < "$dev/address" || mac=?
+    list="$list ${dev##*/}=$mac"
+  done
+  echo "$list"
+}
+
+report_net() {
+  now_nics=$(nics)
+  [ "$now_nics" = "$seen_nics" ] || echo "XVM-LINUX NICS$now_nics"
+  seen_nics=$now_nics
+}
+
+# The value of KEY=VALUE on the kernel command line, or "".
+arg() {
+  for word in $(cat /proc/cmdline); do
+    case $word in "$1="*) echo "${word#*=}"; return ;; esac
+  done
+}
+
+net_setup() {
+  addr=$(arg xvm.ip)
+  if [ -n "$addr" ]; then
+    ip link set eth0 up && ip addr add "$addr" dev eth0 || fail "ip $addr on eth0"
+    echo "XVM-LINUX IP eth0=$addr"
+  fi
+  case " $(cat /proc/cmdline) " in
+  *" xvm.dhcp "*)
+    mkdir -p /tmp
+    printf '#!/bin/sh\n[ "$1" = bound ] && echo "XVM-LINUX DHCP $interface=$ip"\nexit 0\n' > /tmp/dhcp.sh
+    chmod 755 /tmp/dhcp.sh
+    ip link set eth0 up || fail "eth0 up"
+    udhcpc -i eth0 -f -q -n -t 20 -T 3 -s /tmp/dhcp.sh 2>/dev/null &
+    ;;
+  esac
+  peer=$(arg xvm.ping)
+  if [ -n "$peer" ]; then
+    (
+      n=0
+      until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
+        n=$((n + 1))
+        [ $n -lt 90 ] || { echo "XVM-LINUX PING $peer failed"; exit 0; }
+        sleep 0.5
+      done
+      echo "XVM-LINUX PING $peer ok"
+    ) &
+  fi
+}
+
 # The first report before READY, then a poll loop beside the power-button read.
 case " $(cat /proc/cmdline) " in
 *" xvm.watch=tpm "*)
@@ -135,6 +199,12 @@ case " $(cat /proc/cmdline) " in
   seen_disks=- seen_cds=-
   report_storage
   while :; do sleep 0.3; report_storage; done &
+  ;;
+*" xvm.watch=net "*)
+  seen_nics=-
+  report_net
+  net_setup
+  while :; do sleep 0.3; report_net; done &
   ;;
 esac
 

@@ -22,7 +22,7 @@ import sys
 
 # The busybox applets init.sh uses, as symlinks in /bin.
 APPLETS = ["sh", "mount", "mkdir", "cat", "grep", "sed", "sleep", "insmod",
-           "dd", "poweroff", "sha256sum", "wc", "cut"]
+           "dd", "poweroff", "sha256sum", "wc", "cut", "ip", "ping", "udhcpc", "printf", "chmod"]
 
 
 class Cpio:

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the VM lifecycle needs of networking: a domain's NICs from its VIFs, their attachment, copies. */
+#include "network/network.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/engine.h"
+#include "core/error_internal.h"
+#include "core/json_fields.h"
+#include "network/vif_nic.h"
+#include "objects/records.h"
+#include "objects/registry.h"
+#include "store/store.h"
+
+const char *const vif_nic_fields[] = { "VM", "network", "device", "MAC", "currently_attached", NULL };
+
+/* platform:nic_model: virtio (the default), or e1000 for guests without virtio drivers (Windows' installer). */
+static int nic_model(const char *vm, struct json_object *platform, enum xvm_hc_nic_model *model)
+{
+	struct json_object *v;
+	const char *m = platform && json_object_object_get_ex(platform, "nic_model", &v) ? json_object_get_string(v)
+											  : "";
+	*model = strcmp(m, "e1000") == 0 ? XVM_HC_NIC_E1000 : XVM_HC_NIC_VIRTIO;
+	if (!*m || strcmp(m, "virtio") == 0 || strcmp(m, "e1000") == 0)
+		return 0;
+	return ERR2(XVM_ERR_VALUE_NOT_SUPPORTED, "platform:nic_model", m,
+		    "VM %s: the NIC model is virtio or e1000, not '%s'", vm, m);
+}
+
+int vif_nic(struct engine *e, struct json_object *vif, struct xvm_hc_nic_config *nic)
+{
+	static const char *const net_fields[] = { "bridge", "managed", "MTU", NULL };
+	static const char *const vm_fields[] = { "platform", NULL };
+	const char *network = rec_str(vif, "network"), *vm = rec_str(vif, "VM");
+	struct json_object *net = NULL, *rec = NULL, *platform = NULL;
+	memset(nic, 0, sizeof(*nic));
+	nic->position = (uint32_t)atoi(rec_str(vif, "device"));
+	snprintf(nic->mac, sizeof(nic->mac), "%s", rec_str(vif, "MAC"));
+	int r = ref_is_null(network) ? ERR2(XVM_ERR_HANDLE_INVALID, "network", network,
+					    "VIF %s of VM %s is on no network: give it one (vif-destroy, vif-create)",
+					    rec_str(vif, "device"), vm)
+				     : rec_read_fields(e, &class_network, network, net_fields, &net);
+	if (r == 0 && (r = rec_read_fields(e, &class_vm, vm, vm_fields, &rec)) == 0) {
+		json_object_object_get_ex(rec, "platform", &platform);
+		r = nic_model(vm, platform, &nic->model);
+	}
+	if (r == 0) {
+		snprintf(nic->bridge, sizeof(nic->bridge), "%s", rec_str(net, "bridge"));
+		nic->managed_bridge = *nic->bridge && rec_bool(net, "managed");
+		int64_t mtu = rec_int(net, "MTU");
+		nic->mtu = mtu > 0 && mtu <= 65535 ? (uint32_t)mtu : 0;
+	}
+	json_object_put(net);
+	json_object_put(rec);
+	return r;
+}
+
+static int by_position(const void *a, const void *b)
+{
+	const struct xvm_hc_nic_config *x = a, *y = b;
+	return (x->position > y->position) - (x->position < y->position);
+}
+
+int vm_nics_config(struct engine *e, const char *vm, bool resuming, struct xvm_hc_domain_config *cfg)
+{
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	struct json_object *vifs;
+	cfg->nnics = 0;
+	if ((r = rec_find(e, &class_vif, "VM", vm, &vifs)) == 0) {
+		for (size_t i = 0; r == 0 && i < json_object_array_length(vifs); i++) {
+			struct json_object *rec;
+			const char *vif = json_object_get_string(json_object_array_get_idx(vifs, i));
+			if ((r = rec_read_fields(e, &class_vif, vif, vif_nic_fields, &rec)) < 0)
+				break;
+			/* A resumed guest gets back the NICs it had, not one more. */
+			if (!resuming || rec_bool(rec, "currently_attached")) {
+				if (cfg->nnics == XVM_HC_MAX_NICS)
+					r = ERR1(XVM_ERR_INVALID_VALUE, vm, "VM %s has more than %d VIFs", vm,
+						 XVM_HC_MAX_NICS);
+				else
+					r = vif_nic(e, rec, &cfg->nics[cfg->nnics++]);
+			}
+			json_object_put(rec);
+		}
+		json_object_put(vifs);
+	}
+	store_rollback(e->store);
+	/* By device, as the guest numbers them: eth0 is device 0 whatever order the VIFs were made in. */
+	if (r == 0)
+		qsort(cfg->nics, cfg->nnics, sizeof(cfg->nics[0]), by_position);
+	return r;
+}
+
+int vm_vifs_set_attached(struct engine *e, const char *vm, bool attached)
+{
+	struct json_object *vifs;
+	int r = rec_find(e, &class_vif, "VM", vm, &vifs);
+	if (r < 0)
+		return r;
+	struct json_object *ch = json_object_new_object();
+	json_object_object_add(ch, "currently_attached", json_object_new_boolean(attached));
+	for (size_t i = 0; r == 0 && i < json_object_array_length(vifs); i++)
+		r = rec_update(e, &class_vif, json_object_get_string(json_object_array_get_idx(vifs, i)), ch);
+	json_object_put(ch);
+	json_object_put(vifs);
+	return r;
+}
+
+int vm_vifs_copy(struct engine *e, const char *src, const char *dst)
+{
+	struct json_object *vifs;
+	int r = rec_find(e, &class_vif, "VM", src, &vifs);
+	for (size_t i = 0; r == 0 && i < json_object_array_length(vifs); i++) {
+		char ref[XVM_REF_BUFLEN], mac[18];
+		vif_random_mac(mac);
+		struct json_object *over = json_object_new_object();
+		json_object_object_add(over, "VM", json_object_new_string(dst));
+		json_object_object_add(over, "MAC", json_object_new_string(mac));
+		json_object_object_add(over, "MAC_autogenerated", json_object_new_boolean(1));
+		ref_generate(ref);
+		r = rec_copy(e, &class_vif, json_object_get_string(json_object_array_get_idx(vifs, i)), ref, over);
+		json_object_put(over);
+	}
+	json_object_put(vifs);
+	return r;
+}
+
+/* The network a spec entry names (by name-label or UUID), or the default one. */
+static int spec_network(struct engine *e, const char *name, char **ret)
+{
+	int r = !name || !*name ? network_default(e, ret)
+				: rec_find_one(e, &class_network, uuid_valid(name) ? "uuid" : "name_label", name, ret);
+	if (r == 0 && !*ret)
+		r = name && *name ? ERR2(XVM_ERR_HANDLE_INVALID, "network", name, "the template names network '%s', "
+					 "which this host does not have", name)
+				  : ERR2(XVM_ERR_HANDLE_INVALID, "network", "",
+					 "the template asks for NICs and there is no default network (\"%s\")",
+					 NETWORK_NAT_NAME);
+	return r;
+}
+
+int vm_vifs_from_spec(struct engine *e, const char *dst, struct json_object *oc)
+{
+	struct json_object *v;
+	int64_t n;
+	if (!oc || !json_object_object_get_ex(oc, "nics", &v) || parse_int64(json_object_get_string(v), &n) < 0)
+		return 0;
+	int r = 0;
+	unsigned used = 0;
+	struct json_object *vifs;
+	if ((r = rec_find(e, &class_vif, "VM", dst, &vifs)) < 0)
+		return r;
+	static const char *const fields[] = { "device", NULL };
+	for (size_t i = 0; r == 0 && i < json_object_array_length(vifs); i++) {
+		struct json_object *rec;
+		if ((r = rec_read_fields(e, &class_vif, json_object_get_string(json_object_array_get_idx(vifs, i)), fields,
+					 &rec)) == 0) {
+			used |= 1u << (atoi(rec_str(rec, "device")) & 31);
+			json_object_put(rec);
+		}
+	}
+	json_object_put(vifs);
+	for (int64_t k = 0, device = 0; r == 0 && k < n && k < XVM_HC_MAX_NICS; k++, device++) {
+		char key[48], dev[24], ref[XVM_REF_BUFLEN], *net = NULL;
+		while (device < XVM_HC_MAX_NICS && (used & (1u << device)))
+			device++;
+		if (device == XVM_HC_MAX_NICS)
+			return ERR1(XVM_ERR_DEVICE_ALREADY_EXISTS, dst, "VM %s has no free VIF device", dst);
+		snprintf(key, sizeof(key), "nic-%lld-network", (long long)k);
+		snprintf(dev, sizeof(dev), "%lld", (long long)device);
+		if ((r = spec_network(e, json_object_object_get_ex(oc, key, &v) ? json_object_get_string(v) : NULL,
+				      &net)) == 0)
+			r = vif_insert(e, dst, net, dev, "", NULL, ref);
+		free(net);
+	}
+	return r;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Networks and VIFs on sim:///DIR through the method table: network.create
+ * (a managed bridge named from the UUID, a host bridge, MTU rules),
+ * network.destroy refused while VIFs are on it, VIF.create's MAC and
+ * device rules with XenAPI's errors and nothing made on a refusal, the
+ * VIFs following the VM's run, hot-plug, and the checks a start makes of
+ * them (platform:nic_model). The guests on real bridges are the e2e tests'.
+ */
+#define T_LIFECYCLE_FIXTURE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+TestSuite(network, .init = t_lifecycle_setup, .fini = t_lifecycle_teardown, .timeout = 60);
+
+/* A method's string result (a ref), asserting success; free(). */
+static char *call_ref(const char *method, const char *args_json)
+{
+	struct json_object *res = NULL;
+	int r = t_call(conn, method, args_json, &res);
+	cr_assert_eq(r, 0, "%s %s: %s: %s", method, args_json, t_errname(), t_errmsg());
+	char *ref = strdup(json_object_get_string(res));
+	json_object_put(res);
+	return ref;
+}
+
+static char *new_network(const char *record_json)
+{
+	char args[512];
+	snprintf(args, sizeof args, "[%s]", record_json);
+	return call_ref("network.create", args);
+}
+
+static int vif_create(const char *network, const char *device, const char *mac, char **ref)
+{
+	char args[512];
+	struct json_object *res = NULL;
+	snprintf(args, sizeof args, "[{\"VM\": \"%s\", \"network\": \"%s\", \"device\": \"%s\", \"MAC\": \"%s\"}]", vm,
+		 network, device, mac);
+	int r = t_call(conn, "VIF.create", args, &res);
+	*ref = r == 0 ? strdup(json_object_get_string(res)) : NULL;
+	json_object_put(res);
+	return r;
+}
+
+static char *vif_ok(const char *network, const char *device, const char *mac)
+{
+	char *ref;
+	int r = vif_create(network, device, mac, &ref);
+	cr_assert_eq(r, 0, "VIF.create %s: %s: %s", device, t_errname(), t_errmsg());
+	return ref;
+}
+
+static size_t count(const char *cls)
+{
+	struct json_object *all = t_all_refs(conn, cls);
+	size_t n = t_len(all);
+	json_object_put(all);
+	return n;
+}
+
+static int on_ref(const char *method, const char *ref)
+{
+	char args[128];
+	snprintf(args, sizeof args, "[\"%s\"]", ref);
+	return t_call(conn, method, args, NULL);
+}
+
+static char *nat(void)
+{
+	struct json_object *refs;
+	T_OK(t_call(conn, "network.get_by_name_label", "[\"Host NAT network\"]", &refs));
+	cr_assert_eq(t_len(refs), 1);
+	char *ref = strdup(t_first(refs));
+	json_object_put(refs);
+	return ref;
+}
+
+Test(network, the_bootstrap_makes_the_nat_network)
+{
+	char *n = nat();
+	cr_assert_str_eq(t_gets(conn, "network", n, "bridge"), "");
+	cr_assert(t_getb(conn, "network", n, "managed"));
+	cr_assert_eq(t_geti(conn, "network", n, "MTU"), 1500);
+	cr_assert_eq(count("network"), 1);
+	free(n);
+}
+
+Test(network, create_managed_and_host_bridges)
+{
+	char *lab = new_network("{\"name_label\": \"lab\", \"MTU\": 9000}");
+	const char *bridge = t_gets(conn, "network", lab, "bridge");
+	char uuid[40];
+	snprintf(uuid, sizeof uuid, "%s", t_gets(conn, "network", lab, "uuid"));
+	cr_assert_eq(strlen(bridge), 15, "%s fits IFNAMSIZ", bridge);
+	cr_assert(strncmp(bridge, "xvmbr", 5) == 0 && strncmp(bridge + 5, uuid, 8) == 0 &&
+		  strncmp(bridge + 13, uuid + 9, 2) == 0, "%s is named from %s", bridge, uuid);
+	cr_assert(t_getb(conn, "network", lab, "managed"));
+	cr_assert_eq(t_geti(conn, "network", lab, "MTU"), 9000);
+	/* The CLI's MTU is text. */
+	char *host = new_network("{\"name_label\": \"uplink\", \"bridge\": \"br-lan\", \"MTU\": \"1400\"}");
+	cr_assert_str_eq(t_gets(conn, "network", host, "bridge"), "br-lan");
+	cr_assert_not(t_getb(conn, "network", host, "managed"));
+	cr_assert_eq(t_geti(conn, "network", host, "MTU"), 1400);
+	free(lab);
+	free(host);
+}
+
+Test(network, create_refusals_make_nothing)
+{
+	free(new_network("{\"name_label\": \"a\", \"bridge\": \"br0\"}"));
+	static const struct { const char *args, *param; } bad[] = {
+		{ "[{\"MTU\": 67}]", "MTU" },
+		{ "[{\"MTU\": 65536}]", "MTU" },
+		{ "[{\"MTU\": \"big\"}]", "MTU" },
+		{ "[{\"bridge\": \"br0\"}]", "bridge" },               /* another network's */
+		{ "[{\"bridge\": \"sixteen-chars-xx\"}]", "bridge" },  /* over IFNAMSIZ */
+		{ "[{\"bridge\": \"br0,script=x\"}]", "bridge" },
+		{ "[{\"bridge\": \"..\"}]", "bridge" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		T_ERR(t_call(conn, "network.create", bad[i].args, NULL), XVM_ERR_INVALID_VALUE, 2, bad[i].param, NULL);
+	T_ERR(t_call(conn, "network.create", "[\"lab\"]", NULL), XVM_ERR_FIELD_TYPE_ERROR, -1);
+	cr_assert_eq(count("network"), 2);
+}
+
+Test(network, vif_rules)
+{
+	char *n = nat();
+	char *v0 = vif_ok(n, "0", "");
+	const char *mac = t_gets(conn, "VIF", v0, "MAC");
+	unsigned b0;
+	cr_assert_eq(sscanf(mac, "%2x:", &b0), 1);
+	cr_assert_eq(strlen(mac), 17);
+	cr_assert_eq(b0 & 3, 2, "%s is locally administered and unicast", mac);
+	cr_assert(t_getb(conn, "VIF", v0, "MAC_autogenerated"));
+	cr_assert_eq(t_geti(conn, "VIF", v0, "MTU"), 1500);
+	char *v1 = vif_ok(n, "7", "0A:00:27:00:00:01");
+	cr_assert_str_eq(t_gets(conn, "VIF", v1, "MAC"), "0a:00:27:00:00:01");
+	cr_assert_not(t_getb(conn, "VIF", v1, "MAC_autogenerated"));
+
+	char *none;
+	T_ERR(vif_create(n, "0", "", &none), XVM_ERR_DEVICE_ALREADY_EXISTS, 1, "0");
+	static const char *const macs[] = { "01:00:00:00:00:01", "0a:00:27:00:00", "0a:00:27:00:00:01:02",
+					    "0a-00-27-00-00-01", "0g:00:27:00:00:01" };
+	for (size_t i = 0; i < sizeof macs / sizeof macs[0]; i++)
+		T_ERR(vif_create(n, "1", macs[i], &none), XVM_ERR_MAC_INVALID, 1, macs[i]);
+	static const char *const devices[] = { "8", "-1", "", "x" };
+	for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++)
+		T_ERR(vif_create(n, devices[i], "", &none), XVM_ERR_INVALID_VALUE, 2, "device", devices[i]);
+	T_ERR(vif_create("OpaqueRef:00000000-0000-0000-0000-000000000000", "1", "", &none), XVM_ERR_HANDLE_INVALID, -1);
+	cr_assert_eq(count("VIF"), 2);
+
+	T_ERR(on_ref("network.destroy", n), XVM_ERR_NETWORK_CONTAINS_VIF, -1);
+	const struct xvm_error *e = xvm_last_error();
+	cr_assert_eq(e->nparams, 2);
+	cr_assert((!strcmp(e->params[0], v0) && !strcmp(e->params[1], v1)) ||
+		  (!strcmp(e->params[0], v1) && !strcmp(e->params[1], v0)));
+	T_OK(on_ref("VIF.destroy", v0));
+	T_OK(on_ref("VIF.destroy", v1));
+	T_OK(on_ref("network.destroy", n));
+	cr_assert_eq(count("network"), 0);
+	free(n);
+	free(v0);
+	free(v1);
+}
+
+Test(network, vifs_follow_the_vm_and_hot_plug)
+{
+	char *n = nat();
+	char *v0 = vif_ok(n, "0", "");
+	T_BAD_POWER(on_ref("VIF.plug", v0), vm, "Running", "Halted");
+	T_OK(do_op(conn, vm, OP_START));
+	cr_assert(t_getb(conn, "VIF", v0, "currently_attached"));
+	T_ERR(on_ref("VIF.destroy", v0), XVM_ERR_DEVICE_ALREADY_ATTACHED, 1, v0);
+	char *v1 = vif_ok(n, "1", "");
+	cr_assert_not(t_getb(conn, "VIF", v1, "currently_attached"));
+	T_OK(on_ref("VIF.plug", v1));
+	cr_assert(t_getb(conn, "VIF", v1, "currently_attached"));
+	T_ERR(on_ref("VIF.plug", v1), XVM_ERR_DEVICE_ALREADY_ATTACHED, 1, v1);
+	T_OK(on_ref("VIF.unplug", v1));
+	T_ERR(on_ref("VIF.unplug", v1), XVM_ERR_DEVICE_ALREADY_DETACHED, 1, v1);
+	/* A resumed guest gets back the NICs it had: v1 stays out. */
+	T_OK(do_op(conn, vm, OP_SUSPEND));
+	T_OK(do_op(conn, vm, OP_RESUME));
+	cr_assert(t_getb(conn, "VIF", v0, "currently_attached"));
+	cr_assert_not(t_getb(conn, "VIF", v1, "currently_attached"));
+	T_OK(do_op(conn, vm, OP_HARD_SHUTDOWN));
+	cr_assert_not(t_getb(conn, "VIF", v0, "currently_attached"));
+	free(n);
+	free(v0);
+	free(v1);
+}
+
+Test(network, a_start_checks_the_nic_model)
+{
+	char *n = nat();
+	free(vif_ok(n, "0", ""));
+	T_OK(t_set_json(conn, "VM", vm, "platform", "{\"nic_model\": \"rtl8139\"}"));
+	T_ERR(do_op(conn, vm, OP_START), XVM_ERR_VALUE_NOT_SUPPORTED, 2, "platform:nic_model", "rtl8139");
+	check_state(conn, vm, "Halted");
+	T_OK(t_set_json(conn, "VM", vm, "platform", "{\"nic_model\": \"e1000\"}"));
+	T_OK(do_op(conn, vm, OP_START));
+	T_OK(do_op(conn, vm, OP_HARD_SHUTDOWN));
+	free(n);
+}
+
+static size_t networks_after_reconnect(void)
+{
+	xvm_disconnect(conn);
+	conn = t_connect(dir);
+	return count("network");
+}
+
+/* A state dir from before networks gets the NAT network once; one whose admin destroyed it does not get it back. */
+Test(network, the_nat_network_is_made_once_per_state_dir)
+{
+	char *n = nat();
+	struct json_object *pools = t_all_refs(conn, "pool");
+	char *pool = strdup(t_first(pools));
+	json_object_put(pools);
+	T_OK(on_ref("network.destroy", n));
+	cr_assert_eq(networks_after_reconnect(), 0);
+	/* What an older xvm left: no mark of the NAT network in the pool. */
+	T_OK(t_set_json(conn, "pool", pool, "other_config", "{}"));
+	cr_assert_eq(networks_after_reconnect(), 1);
+	free(n);
+	n = nat();
+	T_OK(on_ref("network.destroy", n));
+	cr_assert_eq(networks_after_reconnect(), 0);
+	free(n);
+	free(pool);
+}
