@@ -5,7 +5,9 @@
  * up, and QEMU gets the open fd; no setuid helper, and the tap goes when
  * QEMU closes it. A managed bridge is made when a NIC first needs it and
  * removed once no port is left; every other bridge is the host's, only
- * used. Plain ioctls: no netlink library for four operations.
+ * used: a bridge we made carries our mark in its ifalias, and no bridge
+ * without it is ever removed. Plain ioctls: no netlink library for four
+ * operations.
  *
  * run/qemu/bridges.lock serializes making, filling and removing bridges,
  * so that a bridge is never removed between its making and its first port.
@@ -90,6 +92,41 @@ static void no_ipv6(const char *name)
 	}
 }
 
+/* What a bridge we made says in /sys/class/net/NAME/ifalias. */
+#define BRIDGE_MARK "xvm managed bridge"
+
+static bool mark_bridge(const char *name)
+{
+	char p[128];
+	int fd;
+	bool ok;
+
+	snprintf(p, sizeof p, "/sys/class/net/%s/ifalias", name);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, BRIDGE_MARK, strlen(BRIDGE_MARK)) == (ssize_t)strlen(BRIDGE_MARK);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static bool marked_bridge(const char *name)
+{
+	char p[128], alias[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof p, "/sys/class/net/%s/ifalias", name);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, alias, sizeof alias - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	alias[n] = '\0';
+	alias[strcspn(alias, "\n")] = '\0';
+	return strcmp(alias, BRIDGE_MARK) == 0;
+}
+
 static bool exists(const char *name)
 {
 	char p[128];
@@ -132,18 +169,24 @@ static int bridge_make(int sock, const struct xvm_hc_nic_config *n)
 		xvm_hv_set_error("cannot make bridge %s: %s", n->bridge, strerror(-r));
 		return r;
 	}
+	if (!mark_bridge(n->bridge)) {
+		r = -errno;
+		xvm_hv_set_error("cannot mark bridge %s as xvm's: %s", n->bridge, strerror(-r));
+		ioctl(sock, SIOCBRDELBR, n->bridge);
+		return r;
+	}
 	no_ipv6(n->bridge);
 	if ((r = set_mtu(sock, n->bridge, n->mtu)) < 0 || (r = set_up(sock, n->bridge, true)) < 0)
 		ioctl(sock, SIOCBRDELBR, n->bridge);
 	return r;
 }
 
-/* 0 once it is gone (or was not there), -EBUSY while it has ports. */
+/* 0 once it is gone (or was not there, or is not ours to remove), -EBUSY while it has ports. */
 static int bridge_remove_if_empty(int sock, const char *name)
 {
 	int r;
 
-	if (!is_bridge(name))
+	if (!is_bridge(name) || !marked_bridge(name))
 		return 0;
 	if (!no_ports(name)) {
 		xvm_hv_set_error("bridge %s still has ports", name);
@@ -184,11 +227,17 @@ static int bridge_ready(int sock, const struct xvm_hc_nic_config *n)
 	return bridge_make(sock, n);
 }
 
-static int tap_create(const char *name, int *ret)
+/* One TUNSETIFF: the tap's fd (3 or above: stdio is re-pointed in QEMU's child) and its name. */
+static int tap_try(const char *name, int *ret, char actual[IFNAMSIZ])
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), r;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), high, r;
 
+	if (fd >= 0 && fd < 3) {
+		high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		fd = high;
+	}
 	if (fd < 0) {
 		r = -errno;
 		xvm_hv_set_error("cannot open /dev/net/tun for %s: %s", name, strerror(-r));
@@ -201,8 +250,23 @@ static int tap_create(const char *name, int *ret)
 		close(fd);
 		return r;
 	}
+	snprintf(actual, IFNAMSIZ, "%s", ifr.ifr_name);
 	*ret = fd;
 	return 0;
+}
+
+/* vif<domid>.<position> as XenServer names them; domids are per state dir,
+ * so another state dir's domain may hold that name (or it may not fit):
+ * then a name the kernel picks. */
+static int tap_create(const struct qdom *d, const struct xvm_hc_nic_config *n, int *ret, char name[IFNAMSIZ])
+{
+	char want[32];
+	int r = -ENAMETOOLONG;
+
+	if ((size_t)snprintf(want, sizeof want, "vif%u.%u", d->domid, n->position) < IFNAMSIZ &&
+	    (r = tap_try(want, ret, name)) != -EBUSY)
+		return r;
+	return tap_try("xvmtap%d", ret, name);
 }
 
 static int tap_join(int sock, const char *tap, const struct xvm_hc_nic_config *n)
@@ -223,11 +287,10 @@ int qemu_tap_open(const struct qemu *qm, const struct qdom *d, const struct xvm_
 	int lock = bridges_lock(qm), sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd = -1, r;
 	char tap[IFNAMSIZ];
 
-	snprintf(tap, sizeof tap, "vif%u.%u", d->domid, n->position);
 	if (lock < 0 || sock < 0) {
 		r = -errno;
-		xvm_hv_set_error("cannot prepare tap %s: %s", tap, strerror(-r));
-	} else if ((r = bridge_ready(sock, n)) == 0 && (r = tap_create(tap, &fd)) == 0 &&
+		xvm_hv_set_error("cannot prepare the tap of nic %u: %s", n->position, strerror(-r));
+	} else if ((r = bridge_ready(sock, n)) == 0 && (r = tap_create(d, n, &fd, tap)) == 0 &&
 		   (r = tap_join(sock, tap, n)) < 0) {
 		close(fd);
 	}

@@ -48,7 +48,7 @@ def netns(xvm):
     xvm.prefix = ["ip", "netns", "exec", name]
     yield name
     xvm.stop_everything()
-    left = [i for i in links(name) if i.startswith(("vif", "xvmbr"))]
+    left = [i for i in links(name) if i.startswith(("vif", "xvmtap", "xvmbr"))]
     xvm.prefix = []
     subprocess.run(["ip", "netns", "del", name], check=True)
     assert not left, f"taps or bridges left behind: {left}"
@@ -126,10 +126,11 @@ def test_two_guests_on_a_private_network_and_a_hot_plugged_vif(xvm, netns):
     for name, vm in (("a", a), ("b", b)):
         xvm.ok("vm-shutdown", f"vm={name}", "--force")
         assert xvm.power(vm) == "halted"
-    assert [i for i in links(netns) if i.startswith(("vif", "xvmbr"))] == []
+    assert [i for i in links(netns) if i.startswith(("vif", "xvmtap", "xvmbr"))] == []
 
     # A bridge of the network that an interrupted start left behind goes with the network.
     ns_run(netns, "ip", "link", "add", bridge, "type", "bridge")
+    ns_run(netns, "ip", "link", "set", bridge, "alias", "xvm managed bridge")  # as xvm marks its own
     for vif in xvm.ok("vif-list", f"network-uuid={lab}", "--minimal").split(","):
         xvm.ok("vif-destroy", f"uuid={vif}")
     xvm.ok("network-destroy", f"uuid={lab}")
@@ -147,7 +148,7 @@ def test_nat_network_lease_from_qemu(xvm, netns):
     m = c.wait(DHCP, timeout=BOOT_TIMEOUT)
     assert (m["nic"], m["addr"]) == ("eth0", "10.0.2.15"), c.transcript()
     # User-mode networking needs no interface on the host.
-    assert [i for i in links(netns) if i.startswith(("vif", "xvmbr"))] == []
+    assert [i for i in links(netns) if i.startswith(("vif", "xvmtap", "xvmbr"))] == []
     xvm.ok("vm-shutdown", "vm=n")
     c.wait(LINUX_POWEROFF, timeout=10)
 

@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -170,13 +174,51 @@ Test(net, hotplug_through_a_passed_fd)
 	cr_assert_not(iface("xvmbrtest1"));
 }
 
-/* What network.destroy asks: a managed bridge with no port goes; one with ports stays. */
+/* Another state dir's domain of the same domid holds vif<domid>.0: the NIC gets a tap the kernel names. */
+Test(net, a_tap_name_in_use_elsewhere_is_no_failure)
+{
+	REQUIRE_QEMU();
+	int held[4];
+	for (int i = 0; i < 4; i++) {
+		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+		snprintf(ifr.ifr_name, IFNAMSIZ, "vif%d.0", i + 1);
+		held[i] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		cr_assert(held[i] >= 0 && ioctl(held[i], TUNSETIFF, &ifr) == 0, "%s", strerror(errno));
+	}
+	hvt_guest_config(&cfg, 1, "idle");
+	cfg.nnics = 1;
+	bridged(&cfg.nics[0], 0, "xvmbrtest3", true, 0);
+	uint32_t domid;
+	cr_assert_eq(hvt_qemu_create(hv, &cfg, &domid), 0, "%s", xvm_hv_last_error(hv));
+	cr_assert_leq(domid, 4, "the test holds the names of domids 1..4 only");
+	DIR *ports = opendir("/sys/class/net/xvmbrtest3/brif");
+	cr_assert_not_null(ports);
+	struct dirent *de;
+	int found = 0;
+	while ((de = readdir(ports)))
+		if (*de->d_name != '.') {
+			cr_assert(strncmp(de->d_name, "xvmtap", 6) == 0, "port %s", de->d_name);
+			found++;
+		}
+	closedir(ports);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(hvt_dom(hv, XVM_HC_DOMAIN_DESTROY, domid), 0);
+	cr_assert_not(iface("xvmbrtest3"));
+	for (int i = 0; i < 4; i++)
+		close(held[i]);
+}
+
+/* What network.destroy asks: a managed bridge with no port goes; one with ports stays; one xvm did not
+ * make (no mark in its ifalias) stays whatever it holds. */
 Test(net, bridge_release)
 {
 	struct xvm_hc_bridge b = { .head = XVM_HC_HEAD(0), .bridge = "xvmbrtest2" };
 	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), 0, "a missing bridge is no error");
-	cr_assert_eq(system("ip link add xvmbrtest2 type bridge && ip tuntap add dev xvmtap0 mode tap && "
-			    "ip link set xvmtap0 master xvmbrtest2"), 0);
+	cr_assert_eq(system("ip link add xvmbrtest2 type bridge"), 0);
+	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), 0);
+	cr_assert(iface("xvmbrtest2"), "an empty bridge xvm did not make was removed");
+	cr_assert_eq(system("ip link set xvmbrtest2 alias 'xvm managed bridge' && "
+			    "ip tuntap add dev xvmtap0 mode tap && ip link set xvmtap0 master xvmbrtest2"), 0);
 	cr_assert_eq(xvm_hypercall(hv, XVM_HC_BRIDGE_RELEASE, &b), -EBUSY);
 	cr_assert(iface("xvmbrtest2"));
 	cr_assert_eq(system("ip link del xvmtap0"), 0);
