@@ -23,3 +23,12 @@ static inline bool rec_bool(struct json_object *rec, const char *field)
 	struct json_object *v;
 	return json_object_object_get_ex(rec, field, &v) && json_object_get_boolean(v);
 }
+
+/* A string field of a caller's record (an argument), else dflt: absent or of another type. */
+static inline const char *rec_str_or(struct json_object *rec, const char *field, const char *dflt)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(rec, field, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : dflt;
+}

@@ -444,11 +444,19 @@ out:
 	return r;
 }
 
+/* What other_config asks of VM.provision: a vTPM (vtpm: true) when the VM has none. */
+static bool wants_vtpm(struct json_object *oc)
+{
+	struct json_object *want;
+	return oc && json_object_object_get_ex(oc, VTPM_TEMPLATE_KEY, &want) &&
+	       strcmp(json_object_get_string(want), "true") == 0;
+}
+
 int vm_provision(struct engine *e, const char *vm)
 {
 	static const char *const fields[] = { "name_label", "power_state", "other_config", "is_default_template", NULL };
-	struct json_object *rec = NULL, *oc, *disks;
-	char *sr = NULL, *spec = NULL;
+	struct json_object *rec = NULL, *oc = NULL, *disks;
+	char *sr = NULL, *spec = NULL, *vtpm = NULL;
 	int r = store_begin_read(e->store);
 	if (r < 0)
 		return r;
@@ -462,25 +470,37 @@ int vm_provision(struct engine *e, const char *vm)
 		r = ERR1(XVM_ERR_VM_IS_TEMPLATE, vm, "%s is a built-in template: its drives cannot change", rec_str(rec, "name_label"));
 	else if (r == 0 && strcmp(rec_str(rec, "power_state"), "Halted") != 0)
 		r = vm_bad_power_state(vm, rec_str(rec, "name_label"), "Halted", rec_str(rec, "power_state"), "provision");
+	/* A VM cloned from a template (XenAPI's VM.clone, then VM.provision) gets here what an install gives. */
+	bool asked = spec || (oc && json_object_object_get_ex(oc, "nics", NULL)) || wants_vtpm(oc);
+	size_t have_vtpm = 0;
+	if (r == 0 && asked && wants_vtpm(oc) && (r = vtpm_count(e, vm, &have_vtpm)) == 0 && have_vtpm == 0)
+		r = vtpm_create(e, vm, false, &vtpm);
 	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
 	snprintf(m.vm, sizeof(m.vm), "%s", vm);
-	if (r == 0 && spec && (r = provision_drives(&m, spec, rec_str(rec, "name_label"), sr)) == 0 &&
+	if (r == 0 && asked && (!spec || (r = provision_drives(&m, spec, rec_str(rec, "name_label"), sr)) == 0) &&
 	    (r = store_begin_write(e->store)) == 0) {
 		struct json_object *ch = json_object_new_object();
-		json_object_object_add(ch, "other_config", without_spec(oc, false));
+		json_object_object_add(ch, "other_config", without_spec(oc, true));
 		if ((r = vm_vifs_from_spec(e, vm, oc)) == 0 && (r = rec_update(e, &class_vm, vm, ch)) == 0)
 			r = store_commit(e->store);
 		else
 			store_rollback(e->store);
 		json_object_put(ch);
 	}
-	if (r < 0 && spec)
+	if (r < 0 && asked) {
 		r = undo(&m, r);
+		if (vtpm) {
+			void *first = error_stash();
+			vtpm_destroy(e, vtpm);
+			r = error_unstash(first);
+		}
+	}
 	json_object_put(m.vdis);
 	json_object_put(m.vbds);
 	json_object_put(rec);
 	free(sr);
 	free(spec);
+	free(vtpm);
 	return r;
 }
 

@@ -247,6 +247,13 @@ int vtpm_create(struct engine *e, const char *vm, bool is_unique, char **ret_ref
 	int r = vm_op_begin(e, vm, "create_vtpm", VM_OP_ALLOW_TEMPLATE, &op);
 	if (r < 0)
 		return r;
+	/* Every install would copy one TPM (one endorsement key for them all);
+	 * a built-in template asks for a TPM of each VM's own with vtpm: true. */
+	if (rec_bool(op.rec, "is_default_template"))
+		return vm_op_abort(&op, ERR1(XVM_ERR_VM_IS_TEMPLATE, vm,
+					     "%s is a built-in template: it gets no vTPM (its YAML's vtpm: true gives "
+					     "each VM it installs a TPM of its own)",
+					     rec_str(op.rec, "name_label")));
 	size_t have = 0;
 	if ((r = vtpm_count(e, vm, &have)) < 0)
 		return vm_op_abort(&op, r);

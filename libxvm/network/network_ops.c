@@ -14,13 +14,6 @@
 #include "objects/registry.h"
 #include "store/store.h"
 
-static const char *str_or(struct json_object *rec, const char *k, const char *dflt)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-												: dflt;
-}
-
 int network_check_mtu(int64_t mtu, const char *text)
 {
 	if (mtu >= NETWORK_MTU_MIN && mtu <= NETWORK_MTU_MAX)
@@ -69,7 +62,7 @@ int network_create(struct engine *e, struct json_object *in, char **ret_ref)
 	int r = record_mtu(in, &mtu);
 	if (r < 0)
 		return r;
-	const char *bridge = str_or(in, "bridge", "");
+	const char *bridge = rec_str_or(in, "bridge", "");
 	char uuid[XVM_UUID_BUFLEN], own[XVM_HC_BRIDGE_MAX], ref[XVM_REF_BUFLEN];
 	uuid_generate_str(uuid);
 	/* A name of the network's own: 10 hex digits of its UUID never clash between state dirs in practice. */
@@ -79,8 +72,8 @@ int network_create(struct engine *e, struct json_object *in, char **ret_ref)
 	if (!*bridge || (r = check_bridge(e, bridge)) == 0) {
 		struct json_object *o = json_object_new_object(), *v;
 		json_object_object_add(o, "uuid", json_object_new_string(uuid));
-		json_object_object_add(o, "name_label", json_object_new_string(str_or(in, "name_label", "")));
-		json_object_object_add(o, "name_description", json_object_new_string(str_or(in, "name_description", "")));
+		json_object_object_add(o, "name_label", json_object_new_string(rec_str_or(in, "name_label", "")));
+		json_object_object_add(o, "name_description", json_object_new_string(rec_str_or(in, "name_description", "")));
 		json_object_object_add(o, "MTU", json_object_new_int64(mtu));
 		json_object_object_add(o, "bridge", json_object_new_string(*bridge ? bridge : own));
 		json_object_object_add(o, "managed", json_object_new_boolean(!*bridge));

@@ -49,13 +49,6 @@ static int check_mac(const char *mac, char out[18])
 			     "(the first byte even)", mac);
 }
 
-static const char *str_or(struct json_object *rec, const char *k, const char *dflt)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-												: dflt;
-}
-
 /* In a transaction: the devices the VM's VIFs take, as a bit set. */
 static int used_devices(struct engine *e, const char *vm, unsigned *used)
 {
@@ -142,8 +135,8 @@ int vif_create(struct engine *e, struct json_object *in, char **ret_ref)
 	int r = store_begin_write(e->store);
 	if (r < 0)
 		return r;
-	if ((r = vif_insert(e, str_or(in, "VM", ""), str_or(in, "network", ""), str_or(in, "device", ""),
-			    str_or(in, "MAC", ""), oc, ref)) < 0 ||
+	if ((r = vif_insert(e, rec_str_or(in, "VM", ""), rec_str_or(in, "network", ""), rec_str_or(in, "device", ""),
+			    rec_str_or(in, "MAC", ""), oc, ref)) < 0 ||
 	    (r = store_commit(e->store)) < 0) {
 		store_rollback(e->store);
 		return r;
@@ -184,17 +177,26 @@ int vif_destroy(struct engine *e, const char *vif)
 	int r = read_vif(e, vif, &rec);
 	if (r < 0)
 		return r;
+	/* Under the VM's operation lock, which a plug or a start holds: the VIF
+	 * read again there is attached or not for as long as the delete takes. */
+	struct vm_op op;
+	r = vm_op_begin(e, rec_str(rec, "VM"), "destroy_vif", VM_OP_ALLOW_TEMPLATE | VM_OP_ANY_STATE, &op);
+	json_object_put(rec);
+	if (r < 0)
+		return r;
+	if ((r = read_vif(e, vif, &rec)) < 0)
+		return vm_op_abort(&op, r);
 	if (rec_bool(rec, "currently_attached"))
 		r = ERR1(XVM_ERR_DEVICE_ALREADY_ATTACHED, vif, "VIF %s is attached to the running VM: unplug it first",
 			 vif);
 	json_object_put(rec);
-	if (r < 0 || (r = store_begin_write(e->store)) < 0)
-		return r;
-	if ((r = rec_delete(e, &class_vif, vif)) < 0) {
-		store_rollback(e->store);
-		return r;
+	if (r == 0 && (r = store_begin_write(e->store)) == 0) {
+		if ((r = rec_delete(e, &class_vif, vif)) == 0)
+			r = store_commit(e->store);
+		else
+			store_rollback(e->store);
 	}
-	return store_commit(e->store);
+	return vm_op_abort(&op, r);
 }
 
 /* Plugs (attach) or unplugs the VIF of a running VM. */

@@ -147,8 +147,11 @@ int vm_vifs_from_spec(struct engine *e, const char *dst, struct json_object *oc)
 {
 	struct json_object *v;
 	int64_t n;
-	if (!oc || !json_object_object_get_ex(oc, "nics", &v) || parse_int64(json_object_get_string(v), &n) < 0)
+	if (!oc || !json_object_object_get_ex(oc, "nics", &v))
 		return 0;
+	if (parse_int64(json_object_get_string(v), &n) < 0 || n < 0 || n > XVM_HC_MAX_NICS)
+		return ERR2(XVM_ERR_INVALID_VALUE, "other_config:nics", json_object_get_string(v),
+			    "other_config:nics asks for 0..%d NICs, not %s", XVM_HC_MAX_NICS, json_object_get_string(v));
 	int r = 0;
 	unsigned used = 0;
 	struct json_object *vifs;
@@ -164,7 +167,7 @@ int vm_vifs_from_spec(struct engine *e, const char *dst, struct json_object *oc)
 		}
 	}
 	json_object_put(vifs);
-	for (int64_t k = 0, device = 0; r == 0 && k < n && k < XVM_HC_MAX_NICS; k++, device++) {
+	for (int64_t k = 0, device = 0; r == 0 && k < n; k++, device++) {
 		char key[48], dev[24], ref[XVM_REF_BUFLEN], *net = NULL;
 		while (device < XVM_HC_MAX_NICS && (used & (1u << device)))
 			device++;

@@ -27,13 +27,6 @@ static void add_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static const char *str_or(struct json_object *rec, const char *k, const char *dflt)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(rec, k, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-												: dflt;
-}
-
 static bool bool_or(struct json_object *rec, const char *k, bool dflt)
 {
 	struct json_object *v;
@@ -162,9 +155,9 @@ int vbd_create(struct engine *e, struct json_object *in, char **ret_ref)
 {
 	if (!json_object_is_type(in, json_type_object))
 		return ERR1(XVM_ERR_FIELD_TYPE_ERROR, "record", "VBD.create takes a record");
-	const char *vm = str_or(in, "VM", ""), *vdi = str_or(in, "VDI", XVM_NULL_REF);
-	const char *type = str_or(in, "type", "Disk"), *mode = str_or(in, "mode", "RW");
-	const char *userdevice = str_or(in, "userdevice", "autodetect");
+	const char *vm = rec_str_or(in, "VM", ""), *vdi = rec_str_or(in, "VDI", XVM_NULL_REF);
+	const char *type = rec_str_or(in, "type", "Disk"), *mode = rec_str_or(in, "mode", "RW");
+	const char *userdevice = rec_str_or(in, "userdevice", "autodetect");
 	if (!*vdi)
 		vdi = XVM_NULL_REF;
 	int r = store_begin_write(e->store);

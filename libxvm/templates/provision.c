@@ -68,6 +68,25 @@ int provision_xml_end(char **xml)
 	return r < 0 ? r : append(xml, "</provision>");
 }
 
+bool provision_image_name_ok(const char *s)
+{
+	if (!s || !*s || *s == '/' || strlen(s) >= sizeof(((struct provision_item *)0)->image))
+		return false;
+	for (const char *c = s; c; c = strchr(c, '/'), c = c ? c + 1 : NULL)
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == 0))
+			return false;
+	return true;
+}
+
+bool provision_image_format_ok(const char *format)
+{
+	static const char *const formats[] = { "raw", "qcow2", "vhd", "vmdk" };
+	for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++)
+		if (strcmp(format, formats[k]) == 0)
+			return true;
+	return false;
+}
+
 static int bad(const char *xml, const char *why)
 {
 	return ERR2(XVM_ERR_INVALID_VALUE, "other_config:disks", xml, "other_config:disks is not a provision spec: %s", why);
@@ -128,9 +147,15 @@ int provision_parse(const char *xml, struct provision_item **items, size_t *n)
 		}
 		it.device = (int)dev;
 		if (disk) {
+			/* Anyone who may write a template's other_config writes this: the image
+			 * stays a file of the template image directory. */
 			if (!attr(p, end, "image", it.image, sizeof(it.image)))
 				it.image[0] = 0;
-			else if (!attr(p, end, "format", it.format, sizeof(it.format))) {
+			else if (!provision_image_name_ok(it.image)) {
+				r = bad(xml, "a disk's image is a file under the template image directory (no leading / or ..)");
+				break;
+			} else if (!attr(p, end, "format", it.format, sizeof(it.format)) ||
+				   !provision_image_format_ok(it.format)) {
 				r = bad(xml, "a disk made from an image needs its format=\"raw|qcow2|vhd|vmdk\"");
 				break;
 			}

@@ -30,3 +30,8 @@ int provision_xml_add(char **xml, const struct provision_item *it);
 int provision_xml_end(char **xml);
 /* Parses the text: *items (malloc'd) and *n. Bad text: INVALID_VALUE naming other_config:disks. */
 int provision_parse(const char *xml, struct provision_item **items, size_t *n);
+/* A disk image's name: a file under the template image directory, which
+ * neither leaves it (no ".." component) nor names it absolutely. */
+bool provision_image_name_ok(const char *name);
+/* An image format a template may name: raw, qcow2, vhd, vmdk. */
+bool provision_image_format_ok(const char *format);

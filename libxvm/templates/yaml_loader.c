@@ -261,18 +261,6 @@ static int check_keys(struct parser *p, const char *path, struct json_object *v,
 	return 0;
 }
 
-/* A disk's image: a file name under the template image directory, which
- * neither leaves it nor names it absolutely. */
-static bool image_name_ok(const char *s, size_t size)
-{
-	if (!s || !*s || *s == '/' || strlen(s) >= size)
-		return false;
-	for (const char *c = s; c; c = strchr(c, '/'), c = c ? c + 1 : NULL)
-		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == 0))
-			return false;
-	return true;
-}
-
 /* A disk made from an image: image: FILE, format: raw|qcow2|vhd|vmdk (raw when absent). */
 static int disk_image(struct parser *p, const char *path, struct json_object *d, struct provision_item *it)
 {
@@ -282,7 +270,7 @@ static int disk_image(struct parser *p, const char *path, struct json_object *d,
 	if (!json_object_object_get_ex(d, "image", &f))
 		return 0;
 	const char *s = scalar(f);
-	if (!image_name_ok(s, sizeof(it->image)))
+	if (!provision_image_name_ok(s))
 		return fail(p, line_of(p, fpath),
 			    "%s takes a file name under the template image directory (no leading / or ..), not %s",
 			    fpath, json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN));
@@ -290,13 +278,11 @@ static int disk_image(struct parser *p, const char *path, struct json_object *d,
 	snprintf(it->format, sizeof(it->format), "raw");
 	snprintf(fpath, sizeof(fpath), "%s/format", path);
 	if (json_object_object_get_ex(d, "format", &f)) {
-		static const char *const formats[] = { "raw", "qcow2", "vhd", "vmdk" };
 		s = scalar(f);
-		for (size_t k = 0; s && k < sizeof(formats) / sizeof(formats[0]); k++)
-			if (strcmp(s, formats[k]) == 0) {
-				snprintf(it->format, sizeof(it->format), "%s", s);
-				return 0;
-			}
+		if (s && provision_image_format_ok(s)) {
+			snprintf(it->format, sizeof(it->format), "%s", s);
+			return 0;
+		}
 		return fail(p, line_of(p, fpath), "%s takes raw, qcow2, vhd or vmdk, not %s", fpath,
 			    json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN));
 	}

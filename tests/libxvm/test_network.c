@@ -234,3 +234,24 @@ Test(network, the_nat_network_is_made_once_per_state_dir)
 	free(n);
 	free(pool);
 }
+
+/* A provision spec (other_config:nics, anyone's to write) asking for more NICs than a domain has: refused, none made. */
+Test(network, a_spec_asking_for_too_many_nics_is_refused)
+{
+	char args[128];
+	snprintf(args, sizeof(args), "[\"%s\"]", vm);
+	struct json_object *res = NULL;
+	T_OK(t_set_json(conn, "VM", vm, "other_config", "{\"nics\": \"9\"}"));
+	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_INVALID_VALUE, 2, "other_config:nics", "9");
+	T_OK(t_set_json(conn, "VM", vm, "other_config", "{\"nics\": \"two\"}"));
+	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_INVALID_VALUE, 2, "other_config:nics", "two");
+	struct json_object *vifs = t_get(conn, "VM", vm, "VIFs");
+	cr_assert_eq(t_len(vifs), 0, "VIFs were made");
+	json_object_put(vifs);
+	T_OK(t_set_json(conn, "VM", vm, "other_config", "{\"nics\": \"2\"}"));
+	T_OK(t_call(conn, "VM.provision", args, &res));
+	vifs = t_get(conn, "VM", vm, "VIFs");
+	cr_assert_eq(t_len(vifs), 2);
+	json_object_put(vifs);
+	json_object_put(res);
+}

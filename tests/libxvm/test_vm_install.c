@@ -342,7 +342,18 @@ Test(vm_install, a_disk_from_a_template_image_holds_the_image)
 	cr_assert(strstr(xvm_last_error()->message, images), "%s", xvm_last_error()->message);
 	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
 	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
-	/* An image without its format, or an empty disk of size 0: not a spec. */
+	/* An image outside the image directory (the spec is any API user's to write), an image
+	 * without its format or of one qemu-img is not told, an empty disk of size 0: not a spec. */
+	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"../../../../etc/passwd\\\" "
+			"format=\\\"raw\\\"/></provision>"),
+	      XVM_ERR_INVALID_VALUE, -1);
+	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"/etc/passwd\\\" "
+			"format=\\\"raw\\\"/></provision>"),
+	      XVM_ERR_INVALID_VALUE, -1);
+	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"disk.raw\\\" "
+			"format=\\\"vvfat\\\"/></provision>"),
+	      XVM_ERR_INVALID_VALUE, -1);
+	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"disk.raw\\\"/></provision>"),
 	      XVM_ERR_INVALID_VALUE, -1);
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\"/></provision>"), XVM_ERR_INVALID_VALUE, -1);

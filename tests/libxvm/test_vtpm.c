@@ -260,7 +260,29 @@ Test(vtpm, windows_11_template_installs_a_vm_with_a_vtpm)
 	T_OK(xvm_object_get_by_name_label(conn, "VM", "Windows 11", &tmpls));
 	char *tt = vtpm_of(t_first(tmpls));
 	cr_assert_null(tt);
+	/* Nor can it be given one: every install would copy that one TPM. */
+	T_ERR(xvm_vtpm_create(conn, t_first(tmpls), false, &tt), XVM_ERR_VM_IS_TEMPLATE, 1, t_first(tmpls));
+	cr_assert_null(tt);
+	/* XenAPI's other way, VM.clone of the template then VM.provision, ends the same. */
+	char *c = NULL, args[128];
+	T_OK(xvm_vm_clone(conn, t_first(tmpls), "w11-clone", &c));
+	cr_assert_null(vtpm_of(c), "a clone of a template with no vTPM has one before its provision");
+	snprintf(args, sizeof(args), "[\"%s\"]", c);
+	struct json_object *res = NULL;
+	T_OK(t_call(conn, "VM.provision", args, &res));
+	char *ct = vtpm_of(c);
+	cr_assert_not_null(ct, "VM.provision gave the clone no vTPM");
+	oc = t_get(conn, "VM", c, "other_config");
+	cr_assert(!json_object_object_get_ex(oc, "vtpm", NULL), "the request is not used up");
+	json_object_put(oc);
+	T_OK(t_call(conn, "VM.provision", args, &res));
+	struct json_object *vtpms = t_get(conn, "VM", c, "VTPMs");
+	size_t n = t_len(vtpms);
+	json_object_put(vtpms);
+	cr_assert_eq(n, 1, "a second provision made another vTPM");
 	json_object_put(tmpls);
+	free(c);
+	free(ct);
 	free(w);
 	free(t);
 }
