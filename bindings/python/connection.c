@@ -204,6 +204,8 @@ static PyMethodDef connection_methods_table[] = {
 	{"create_network", (PyCFunction)(void (*)(void))conn_create_network, METH_VARARGS | METH_KEYWORDS,
 	 conn_create_network_doc},
 	{"create_vif", (PyCFunction)(void (*)(void))conn_create_vif, METH_VARARGS | METH_KEYWORDS, conn_create_vif_doc},
+	{"create_vtpm", (PyCFunction)(void (*)(void))conn_create_vtpm, METH_VARARGS | METH_KEYWORDS,
+	 conn_create_vtpm_doc},
 	{NULL},
 };
 

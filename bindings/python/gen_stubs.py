@@ -122,6 +122,8 @@ class Connection:
     def create_vif(self, vm: VM | str, network: network | str, device: str | int, MAC: str = "",
                    other_config: dict[str, str] | None = None) -> VIF:
         {create_vif}
+    def create_vtpm(self, vm: VM | str, is_unique: bool = False) -> VTPM:
+        {create_vtpm}
 '''
 
 # Parameter types of the classes' methods, by name, and the return types of
@@ -205,7 +207,8 @@ def generate():
         connection=doc(C, 4), close=doc(C.close, 8), call=doc(C.call, 8),
         methods=doc(C.methods, 8), install=doc(C.install, 8), create_sr=doc(C.create_sr, 8),
         introduce_sr=doc(C.introduce_sr, 8), create_pbd=doc(C.create_pbd, 8), create_vdi=doc(C.create_vdi, 8),
-        create_vbd=doc(C.create_vbd, 8), create_network=doc(C.create_network, 8), create_vif=doc(C.create_vif, 8))]
+        create_vbd=doc(C.create_vbd, 8), create_network=doc(C.create_network, 8), create_vif=doc(C.create_vif, 8),
+        create_vtpm=doc(C.create_vtpm, 8))]
     for attr, prop in vars(C).items():
         if inspect.isgetsetdescriptor(prop) and attr not in ("uri", "closed"):
             item = prop.__doc__.split(" objects ")[0].split()[-1]

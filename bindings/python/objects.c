@@ -409,7 +409,7 @@ static PyMethodDef *class_methods(const char *cls)
 		PyMethodDef *methods;
 	} table[] = {
 		{"VM", vm_methods}, {"SR", sr_methods}, {"PBD", pbd_methods}, {"VDI", vdi_methods}, {"VBD", vbd_methods},
-		{"network", network_methods}, {"VIF", vif_methods},
+		{"network", network_methods}, {"VIF", vif_methods}, {"VTPM", vtpm_methods},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(table[i].cls, cls) == 0)

@@ -187,6 +187,12 @@ class Connection:
         attached when the VM next starts (plug() it into a running one).
         xvm.DeviceAlreadyExists if the device is taken; xvm.MacInvalid for a
         MAC that is not a unicast xx:xx:xx:xx:xx:xx."""
+    def create_vtpm(self, vm: VM | str, is_unique: bool = False) -> VTPM:
+        """Gives the halted VM `vm` (an object or a ref) a TPM 2.0, manufactured with
+        its endorsement keys and certificates (VTPM.create); is_unique: clones of
+        the VM get a new TPM, not a copy of this one. Returns the xvm.VTPM.
+        xvm.VTPMMaxAmountReached if the VM has one; xvm.VMBadPowerState unless
+        halted; xvm.VMIsTemplate for a built-in template."""
     @property
     def pools(self) -> Collection[pool]:
         """The pool objects on this connection (xvm.Collection)."""
@@ -1297,3 +1303,6 @@ class VTPM(XenObject):
     @property
     def is_protected(self) -> bool:
         """is_protected (bool; read-only): Whether the contents of the VTPM are secured according to the TPM spec"""
+    def destroy(self) -> None:
+        """Deletes the vTPM and the TPM's contents, its keys with them (VTPM.destroy).
+        xvm.VMBadPowerState unless its VM is halted."""

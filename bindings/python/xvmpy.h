@@ -145,6 +145,13 @@ PyObject *conn_create_network(ConnectionObject *self, PyObject *args, PyObject *
 PyObject *conn_create_vif(ConnectionObject *self, PyObject *args, PyObject *kwargs);
 extern const char conn_create_network_doc[], conn_create_vif_doc[];
 
+/* --- vTPMs: VTPM methods and conn.create_vtpm (vtpm.c) -------------------- */
+
+extern PyMethodDef vtpm_methods[];
+
+PyObject *conn_create_vtpm(ConnectionObject *self, PyObject *args, PyObject *kwargs);
+extern const char conn_create_vtpm_doc[];
+
 /* --- Collections: conn.vms, conn.hosts, ... (collection.c) ----------------- */
 
 enum template_filter { FILTER_NONE, FILTER_NOT_TEMPLATES, FILTER_TEMPLATES };

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""vTPMs through the generic parts of the module: the VTPM class and
-conn.vtpms, VM.VTPMs, conn.call("VTPM.create"/"VTPM.destroy") and their
-errors, locally and through xvmd."""
+"""vTPMs from Python: conn.create_vtpm and VTPM.destroy(), the VTPM class
+and conn.vtpms, VM.VTPMs, the same through conn.call, and their errors,
+locally and through xvmd."""
 import pytest
 
 import xvm
@@ -26,6 +26,22 @@ def test_create_read_destroy(conn, vm):
     vm.hard_shutdown()
     conn.call("VTPM.destroy", t)
     assert conn.vtpms.all() == [] and vm.VTPMs == []
+
+
+@pytest.mark.through_daemon
+def test_typed_calls(conn, vm):
+    t = conn.create_vtpm(vm, is_unique=True)
+    assert isinstance(t, xvm.VTPM) and t.is_unique is True and vm.VTPMs == [t]
+    with pytest.raises(xvm.VTPMMaxAmountReached):
+        conn.create_vtpm(vm.ref)
+    with pytest.raises(TypeError):
+        conn.create_vtpm(42)
+    vm.start()
+    with pytest.raises(xvm.VMBadPowerState):
+        t.destroy()
+    vm.hard_shutdown()
+    assert t.destroy() is None
+    assert vm.VTPMs == []
 
 
 def test_class_metadata():
