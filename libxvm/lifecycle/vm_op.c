@@ -100,3 +100,43 @@ int vm_op_begin_live(struct engine *e, const char *ref, const char *name, struct
 							  vm_power_name(op->power), name));
 	return 0;
 }
+
+/* The device's VM and whether it is attached, in a read transaction of its own. */
+static int read_device(struct engine *e, const struct class_def *cls, const char *ref, struct json_object **rec)
+{
+	static const char *const fields[] = { "VM", "currently_attached", NULL };
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return r;
+	r = rec_read_fields(e, cls, ref, fields, rec);
+	store_rollback(e->store);
+	return r;
+}
+
+int vm_device_destroy(struct engine *e, const struct class_def *cls, const char *ref)
+{
+	struct json_object *rec;
+	int r = read_device(e, cls, ref, &rec);
+	if (r < 0)
+		return r;
+	/* Under the VM's operation lock, which a plug or a start holds: read again
+	 * there, the device stays attached or not until the delete is done. */
+	struct vm_op op;
+	r = vm_op_begin(e, rec_str(rec, "VM"), "destroy_device", VM_OP_ALLOW_TEMPLATE | VM_OP_ANY_STATE, &op);
+	json_object_put(rec);
+	if (r < 0)
+		return r;
+	if ((r = read_device(e, cls, ref, &rec)) < 0)
+		return vm_op_abort(&op, r);
+	if (rec_bool(rec, "currently_attached"))
+		r = ERR1(XVM_ERR_DEVICE_ALREADY_ATTACHED, ref, "%s %s is attached to the running VM: unplug it first",
+			 cls->info.name, ref);
+	json_object_put(rec);
+	if (r == 0 && (r = store_begin_write(e->store)) == 0) {
+		if ((r = rec_delete(e, cls, ref)) == 0)
+			r = store_commit(e->store);
+		else
+			store_rollback(e->store);
+	}
+	return vm_op_abort(&op, r);
+}

@@ -55,3 +55,7 @@ int vm_op_abort(struct vm_op *op, int r);
 /* Ends the operation without writing: for an operation that wrote (or
  * deleted) the VM itself. */
 void vm_op_finish(struct vm_op *op);
+/* Deletes a VM's device record (a VBD, a VIF) that is not attached:
+ * DEVICE_ALREADY_ATTACHED while it is; under the VM's operation lock. */
+struct class_def;
+int vm_device_destroy(struct engine *e, const struct class_def *cls, const char *ref);

@@ -173,30 +173,7 @@ static int set_attached(struct engine *e, const char *vif, bool attached)
 
 int vif_destroy(struct engine *e, const char *vif)
 {
-	struct json_object *rec;
-	int r = read_vif(e, vif, &rec);
-	if (r < 0)
-		return r;
-	/* Under the VM's operation lock, which a plug or a start holds: the VIF
-	 * read again there is attached or not for as long as the delete takes. */
-	struct vm_op op;
-	r = vm_op_begin(e, rec_str(rec, "VM"), "destroy_vif", VM_OP_ALLOW_TEMPLATE | VM_OP_ANY_STATE, &op);
-	json_object_put(rec);
-	if (r < 0)
-		return r;
-	if ((r = read_vif(e, vif, &rec)) < 0)
-		return vm_op_abort(&op, r);
-	if (rec_bool(rec, "currently_attached"))
-		r = ERR1(XVM_ERR_DEVICE_ALREADY_ATTACHED, vif, "VIF %s is attached to the running VM: unplug it first",
-			 vif);
-	json_object_put(rec);
-	if (r == 0 && (r = store_begin_write(e->store)) == 0) {
-		if ((r = rec_delete(e, &class_vif, vif)) == 0)
-			r = store_commit(e->store);
-		else
-			store_rollback(e->store);
-	}
-	return vm_op_abort(&op, r);
+	return vm_device_destroy(e, &class_vif, vif);
 }
 
 /* Plugs (attach) or unplugs the VIF of a running VM. */

@@ -219,21 +219,7 @@ static int write_vbd(struct engine *e, const char *vbd, struct json_object *chan
 
 int vbd_destroy(struct engine *e, const char *vbd)
 {
-	struct json_object *rec;
-	int r = read_vbd(e, vbd, &rec);
-	if (r < 0)
-		return r;
-	if (rec_bool(rec, "currently_attached"))
-		r = ERR1(XVM_ERR_DEVICE_ALREADY_ATTACHED, vbd, "VBD %s is attached to the running VM: unplug it first",
-			 vbd);
-	json_object_put(rec);
-	if (r < 0 || (r = store_begin_write(e->store)) < 0)
-		return r;
-	if ((r = rec_delete(e, &class_vbd, vbd)) < 0) {
-		store_rollback(e->store);
-		return r;
-	}
-	return store_commit(e->store);
+	return vm_device_destroy(e, &class_vbd, vbd);
 }
 
 int storage_vbd_disk(struct engine *e, struct json_object *vbd, struct xvm_hc_disk_config *disk)
