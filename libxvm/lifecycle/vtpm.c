@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/engine.h"
 #include "core/error_internal.h"
 #include "core/json_fields.h"
+#include "core/log.h"
 #include "core/run.h"
 #include "core/util.h"
 #include "lifecycle/vm_op.h"
@@ -185,8 +187,8 @@ static int copy_state(const char *from, const char *to)
 /*
  * Makes the state dir of vTPM `uuid`: a copy of vTPM `from`'s, or a new TPM
  * (from NULL). Built in STATE/vtpm/.new-UUID and renamed into place: a crash
- * leaves no half-made state under a VTPM's name (and .new-* leftovers are
- * nobody's).
+ * leaves no half-made state under a VTPM's name (and the next create sweeps
+ * what it left: sweep_leftovers).
  */
 static int make_state(struct engine *e, const char *uuid, const char *from)
 {
@@ -206,6 +208,48 @@ static int make_state(struct engine *e, const char *uuid, const char *from)
 	free(dir);
 	free(src);
 	return r;
+}
+
+/* What a crash left in STATE/vtpm: a .new-UUID being made, or a state renamed
+ * into place whose record was never written. Only those older than any
+ * create can take, so that none in the making is touched. */
+#define LEFTOVER_AGE_S (2 * SETUP_TIMEOUT_S)
+
+static bool has_record(struct engine *e, const char *uuid)
+{
+	char *ref = NULL;
+	int r = store_begin_read(e->store);
+	if (r < 0)
+		return true;
+	r = rec_find_one(e, &class_vtpm, "uuid", uuid, &ref);
+	store_rollback(e->store);
+	free(ref);
+	return r < 0 || ref;
+}
+
+static void sweep_leftovers(struct engine *e)
+{
+	char *root = vtpm_path(e, "");
+	DIR *d = root ? opendir(root) : NULL;
+	struct dirent *de;
+	time_t now = time(NULL);
+	while (d && (de = readdir(d))) {
+		const char *n = de->d_name;
+		bool making = strncmp(n, ".new-", 5) == 0 && uuid_valid(n + 5);
+		struct stat st;
+		if ((!making && !uuid_valid(n)) || fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || now - st.st_mtime < LEFTOVER_AGE_S || (!making && has_record(e, n)))
+			continue;
+		char *p = vtpm_path(e, n);
+		if (p) {
+			log_info("removing the vTPM state %s that a crash left", p);
+			remove_dir(p);
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(root);
 }
 
 static void remove_state(struct engine *e, const char *uuid)
@@ -267,6 +311,7 @@ int vtpm_create(struct engine *e, const char *vm, bool is_unique, char **ret_ref
 	char uuid[XVM_UUID_BUFLEN], ref[XVM_REF_BUFLEN];
 	uuid_generate_str(uuid);
 	ref_generate(ref);
+	sweep_leftovers(e);
 	if ((r = make_state(e, uuid, NULL)) < 0)
 		return vm_op_abort(&op, r);
 	struct json_object *o = json_object_new_object();

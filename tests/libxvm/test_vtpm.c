@@ -7,8 +7,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -285,4 +288,40 @@ Test(vtpm, windows_11_template_installs_a_vm_with_a_vtpm)
 	free(ct);
 	free(w);
 	free(t);
+}
+
+/* A dir of STATE/vtpm, made with an mtime `age` seconds ago. */
+static void state_dir_aged(const char *name, time_t age)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/vtpm/%s", dir, name);
+	cr_assert_eq(mkdir(p, 0700), 0, "%s: %s", p, strerror(errno));
+	struct timespec t[2] = { { .tv_sec = time(NULL) - age }, { .tv_sec = time(NULL) - age } };
+	cr_assert_eq(utimensat(AT_FDCWD, p, t, 0), 0);
+}
+
+Test(vtpm, a_create_sweeps_what_a_crash_left)
+{
+	char *kept = create(vm, false);
+	const char *kept_uuid = t_gets(conn, "VTPM", kept, "uuid");
+	char real[64];
+	snprintf(real, sizeof(real), "%s", kept_uuid);
+	/* The real state, aged like the leftovers: it has a record and stays. */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/vtpm/%s", dir, real);
+	struct timespec old[2] = { { .tv_sec = time(NULL) - 3600 }, { .tv_sec = time(NULL) - 3600 } };
+	cr_assert_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+	state_dir_aged(".new-11111111-1111-4111-8111-111111111111", 3600);   /* a create that crashed */
+	state_dir_aged("22222222-2222-4222-8222-222222222222", 3600);        /* renamed, never recorded */
+	state_dir_aged(".new-33333333-3333-4333-8333-333333333333", 5);      /* another create, at work */
+	char *v2 = NULL;
+	T_OK(xvm_vm_install(conn, "sim test", "second", 0, &v2));
+	char *second = create(v2, false);
+	cr_assert_not(dir_exists(".new-11111111-1111-4111-8111-111111111111"), "a crashed create's dir stayed");
+	cr_assert_not(dir_exists("22222222-2222-4222-8222-222222222222"), "a state with no record stayed");
+	cr_assert(dir_exists(".new-33333333-3333-4333-8333-333333333333"), "a create at work lost its dir");
+	cr_assert(dir_exists(real), "a vTPM's own state went");
+	free(second);
+	free(v2);
+	free(kept);
 }
