@@ -473,7 +473,7 @@ int vm_provision(struct engine *e, const char *vm)
 	/* A VM cloned from a template (XenAPI's VM.clone, then VM.provision) gets here what an install gives. */
 	bool asked = spec || (oc && json_object_object_get_ex(oc, "nics", NULL)) || wants_vtpm(oc);
 	size_t have_vtpm = 0;
-	if (r == 0 && asked && wants_vtpm(oc) && (r = vtpm_count(e, vm, &have_vtpm)) == 0 && have_vtpm == 0)
+	if (r == 0 && wants_vtpm(oc) && (r = vtpm_count(e, vm, &have_vtpm)) == 0 && have_vtpm == 0)
 		r = vtpm_create(e, vm, false, &vtpm);
 	struct made m = { .e = e, .vdis = json_object_new_array(), .vbds = json_object_new_array() };
 	snprintf(m.vm, sizeof(m.vm), "%s", vm);

@@ -16,7 +16,8 @@ struct engine;
 int vm_install(struct engine *e, const char *template_name, const char *new_name, const char *sr, bool copy,
 	       char **ret_ref);
 /* XenAPI VM.provision: the disks and CD drive the Halted VM's other_config:disks asks
- * for, in the pool's default SR (or each disk's sr); the key then goes. All or nothing. */
+ * for, in the pool's default SR (or each disk's sr), the VIFs of other_config:nics and
+ * the vTPM of other_config:vtpm; the keys then go. All or nothing. */
 int vm_provision(struct engine *e, const char *vm);
 /* XenAPI VM.clone: a Halted VM or template with copy-on-write disks (a template stays one). */
 int vm_clone(struct engine *e, const char *vm, const char *new_name, char **ret_ref);

@@ -227,7 +227,7 @@ const struct method vm_methods[] = {
 	  "xvm: VM.install with options sr (for new and copied disks) and copy=true (full disk copies) "
 	  "(template, new_name, options) -> VM" },
 	{ "VM.provision", m_provision, 1,
-	  "Makes the disks and CD drive the Halted VM's other_config:disks asks for (vm)" },
+	  "Makes the disks, CD drive, VIFs and vTPM the Halted VM's other_config asks for (vm)" },
 	{ "VM.clone", m_clone, 2, "Copies a Halted VM or template, its disks copy-on-write (vm, new_name) -> VM" },
 	{ "VM.copy", m_copy, 3, "Copies a Halted VM or template, its disks in full into sr (NULL: their own) (vm, new_name, sr) -> VM" },
 	{ "VM.uninstall", m_uninstall, 1, "xvm: stops and deletes a VM with its disks (vm)" },

@@ -251,6 +251,14 @@ struct json_object *t_all_refs(xvm_conn *c, const char *cls)
 	return refs;
 }
 
+size_t t_count(xvm_conn *c, const char *cls)
+{
+	struct json_object *refs = t_all_refs(c, cls);
+	size_t n = t_len(refs);
+	json_object_put(refs);
+	return n;
+}
+
 const char *t_first(struct json_object *refs)
 {
 	return json_object_get_string(json_object_array_get_idx(refs, 0));

@@ -86,6 +86,8 @@ unsigned t_hv_domains(const char *dir, const char *uuid);
 /* All refs of a class (asserting success; owned JSON array); its first one. */
 struct json_object *t_all_refs(xvm_conn *c, const char *cls);
 const char *t_first(struct json_object *refs);
+/* How many objects of a class there are. */
+size_t t_count(xvm_conn *c, const char *cls);
 /* Calls method with a JSON-text argument array. */
 int t_call(xvm_conn *c, const char *method, const char *args_json, struct json_object **res);
 

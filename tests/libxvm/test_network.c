@@ -54,14 +54,6 @@ static char *vif_ok(const char *network, const char *device, const char *mac)
 	return ref;
 }
 
-static size_t count(const char *cls)
-{
-	struct json_object *all = t_all_refs(conn, cls);
-	size_t n = t_len(all);
-	json_object_put(all);
-	return n;
-}
-
 static int on_ref(const char *method, const char *ref)
 {
 	char args[128];
@@ -85,7 +77,7 @@ Test(network, the_bootstrap_makes_the_nat_network)
 	cr_assert_str_eq(t_gets(conn, "network", n, "bridge"), "");
 	cr_assert(t_getb(conn, "network", n, "managed"));
 	cr_assert_eq(t_geti(conn, "network", n, "MTU"), 1500);
-	cr_assert_eq(count("network"), 1);
+	cr_assert_eq(t_count(conn, "network"), 1);
 	free(n);
 }
 
@@ -124,7 +116,7 @@ Test(network, create_refusals_make_nothing)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		T_ERR(t_call(conn, "network.create", bad[i].args, NULL), XVM_ERR_INVALID_VALUE, 2, bad[i].param, NULL);
 	T_ERR(t_call(conn, "network.create", "[\"lab\"]", NULL), XVM_ERR_FIELD_TYPE_ERROR, -1);
-	cr_assert_eq(count("network"), 2);
+	cr_assert_eq(t_count(conn, "network"), 2);
 }
 
 Test(network, vif_rules)
@@ -152,7 +144,7 @@ Test(network, vif_rules)
 	for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++)
 		T_ERR(vif_create(n, devices[i], "", &none), XVM_ERR_INVALID_VALUE, 2, "device", devices[i]);
 	T_ERR(vif_create("OpaqueRef:00000000-0000-0000-0000-000000000000", "1", "", &none), XVM_ERR_HANDLE_INVALID, -1);
-	cr_assert_eq(count("VIF"), 2);
+	cr_assert_eq(t_count(conn, "VIF"), 2);
 
 	T_ERR(on_ref("network.destroy", n), XVM_ERR_NETWORK_CONTAINS_VIF, -1);
 	const struct xvm_error *e = xvm_last_error();
@@ -162,7 +154,7 @@ Test(network, vif_rules)
 	T_OK(on_ref("VIF.destroy", v0));
 	T_OK(on_ref("VIF.destroy", v1));
 	T_OK(on_ref("network.destroy", n));
-	cr_assert_eq(count("network"), 0);
+	cr_assert_eq(t_count(conn, "network"), 0);
 	free(n);
 	free(v0);
 	free(v1);
@@ -212,7 +204,7 @@ static size_t networks_after_reconnect(void)
 {
 	xvm_disconnect(conn);
 	conn = t_connect(dir);
-	return count("network");
+	return t_count(conn, "network");
 }
 
 /* A state dir from before networks gets the NAT network once; one whose admin destroyed it does not get it back. */

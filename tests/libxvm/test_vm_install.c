@@ -58,14 +58,6 @@ static char *chain_root(const char *path)
 	return root;
 }
 
-static size_t count(const char *cls)
-{
-	struct json_object *refs = t_all_refs(conn, cls);
-	size_t n = t_len(refs);
-	json_object_put(refs);
-	return n;
-}
-
 Test(vm_install, template_disks_and_cd_are_provisioned)
 {
 	char *v = NULL;
@@ -207,14 +199,14 @@ Test(vm_install, clone_and_copy)
 /* An install that fails at its last disk: counts VMs, VDIs, VBDs (and with files, the SR's images) before and after. */
 static void install_fails_cleanly(bool files)
 {
-	size_t vms = count("VM"), vdis = count("VDI"), vbds = count("VBD");
+	size_t vms = t_count(conn, "VM"), vdis = t_count(conn, "VDI"), vbds = t_count(conn, "VBD");
 	unsigned images = st_count(local_dir, "", "");
 	char *v = NULL;
 	T_ERR(xvm_vm_install(conn, vm, "half", 0, &v), XVM_ERR_HANDLE_INVALID, -1);
 	cr_assert_null(v);
-	cr_assert_eq(count("VM"), vms, "a VM was left");
-	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
-	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
+	cr_assert_eq(t_count(conn, "VM"), vms, "a VM was left");
+	cr_assert_eq(t_count(conn, "VDI"), vdis, "a VDI was left");
+	cr_assert_eq(t_count(conn, "VBD"), vbds, "a VBD was left");
 	if (files)
 		cr_assert_eq(st_count(local_dir, "", ""), images, "an image was left in the SR");
 }
@@ -278,9 +270,9 @@ Test(vm_install, provision_makes_the_disks_once)
 	cr_assert_not(json_object_object_get_ex(oc, "disks", NULL));
 	cr_assert(json_object_object_get_ex(oc, "keep", NULL));
 	json_object_put(oc);
-	size_t vbds = count("VBD");
+	size_t vbds = t_count(conn, "VBD");
 	T_OK(t_call(conn, "VM.provision", args, &res));
-	cr_assert_eq(count("VBD"), vbds, "a second provision made more drives");
+	cr_assert_eq(t_count(conn, "VBD"), vbds, "a second provision made more drives");
 }
 
 Test(vm_install, provision_failing_leaves_nothing)
@@ -289,13 +281,13 @@ Test(vm_install, provision_failing_leaves_nothing)
 			"{\"disks\": \"<provision><disk device=\\\"0\\\" size=\\\"2097152\\\" sr=\\\"\\\" bootable=\\\"true\\\" "
 			"type=\\\"system\\\"/><cd device=\\\"3\\\"/><disk device=\\\"1\\\" size=\\\"1048576\\\" "
 			"sr=\\\"00000000-0000-4000-8000-000000000000\\\"/></provision>\"}"));
-	size_t vdis = count("VDI"), vbds = count("VBD");
+	size_t vdis = t_count(conn, "VDI"), vbds = t_count(conn, "VBD");
 	char args[200];
 	snprintf(args, sizeof(args), "[\"%s\"]", vm);
 	struct json_object *res = NULL;
 	T_ERR(t_call(conn, "VM.provision", args, &res), XVM_ERR_HANDLE_INVALID, -1);
-	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
-	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
+	cr_assert_eq(t_count(conn, "VDI"), vdis, "a VDI was left");
+	cr_assert_eq(t_count(conn, "VBD"), vbds, "a VBD was left");
 	struct json_object *oc = t_get(conn, "VM", vm, "other_config");
 	cr_assert(json_object_object_get_ex(oc, "disks", NULL), "the spec went though nothing was made");
 	json_object_put(oc);
@@ -335,13 +327,13 @@ Test(vm_install, a_disk_from_a_template_image_holds_the_image)
 	cr_assert(st_reads(st_vdi_file(conn, vdi), "qcow2", 0x22, "0", "1M"), "the disk does not hold the image");
 
 	/* A missing image: a clear error naming it, nothing made, the spec kept. */
-	size_t vdis = count("VDI"), vbds = count("VBD");
+	size_t vdis = t_count(conn, "VDI"), vbds = t_count(conn, "VBD");
 	T_ERR(provision("<provision><disk device=\\\"1\\\" size=\\\"1048576\\\" sr=\\\"\\\" bootable=\\\"false\\\"/>"
 			"<disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"gone.raw\\\" format=\\\"raw\\\"/></provision>"),
 	      XVM_ERR_INVALID_VALUE, 2, "image", "gone.raw");
 	cr_assert(strstr(xvm_last_error()->message, images), "%s", xvm_last_error()->message);
-	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
-	cr_assert_eq(count("VBD"), vbds, "a VBD was left");
+	cr_assert_eq(t_count(conn, "VDI"), vdis, "a VDI was left");
+	cr_assert_eq(t_count(conn, "VBD"), vbds, "a VBD was left");
 	/* An image outside the image directory (the spec is any API user's to write), an image
 	 * without its format or of one qemu-img is not told, an empty disk of size 0: not a spec. */
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"../../../../etc/passwd\\\" "
@@ -353,7 +345,7 @@ Test(vm_install, a_disk_from_a_template_image_holds_the_image)
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"disk.raw\\\" "
 			"format=\\\"vvfat\\\"/></provision>"),
 	      XVM_ERR_INVALID_VALUE, -1);
-	cr_assert_eq(count("VDI"), vdis, "a VDI was left");
+	cr_assert_eq(t_count(conn, "VDI"), vdis, "a VDI was left");
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\" image=\\\"disk.raw\\\"/></provision>"),
 	      XVM_ERR_INVALID_VALUE, -1);
 	T_ERR(provision("<provision><disk device=\\\"2\\\" size=\\\"0\\\" sr=\\\"\\\"/></provision>"), XVM_ERR_INVALID_VALUE, -1);
